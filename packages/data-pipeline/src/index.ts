@@ -1,0 +1,1 @@
+// Public API of @fathom/data-pipeline. Each topic keeps its own barrel file.

@@ -1,0 +1,9 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  test: {
+    name: 'data-pipeline',
+    include: ['src/**/*.test.ts'],
+    testTimeout: 120_000,
+  },
+});
