@@ -1,3 +1,37 @@
+/**
+ * @fathom/tensor-core: tensors, dtypes, autograd and explicit memory on WebGPU
+ * and a reference backend.
+ * @packageDocumentation
+ */
+import './backends/cpu/kernels.js';
+import './backends/webgpu/kernels.js';
+
+export { Device } from './device.js';
+export type { DeviceOptions, MemoryInfo } from './device.js';
+export { Tensor } from './tensor.js';
+export type { DType } from './dtype.js';
+export { byteSize, isFloat, promoteTypes } from './dtype.js';
+export type { Shape } from './shape.js';
+export {
+  f32ToF16Bits,
+  f16BitsToF32,
+  f32ToBf16Bits,
+  bf16BitsToF32,
+  roundToF16,
+  roundToBf16,
+} from './half.js';
+export * from './ops/index.js';
+export { noGrad, isGradEnabled } from './autograd/grad-mode.js';
+export { scope, keep } from './memory/scope.js';
+export { registerKernel, getKernel, hasKernel, registeredOps } from './registry.js';
+export type { Kernel } from './registry.js';
+export type { Backend, BackendName, HostArray, StorageHandle, TensorView } from './backend.js';
+export { execute, record, needsGrad, commonDevice, emptyTensor, viewOf } from './execute.js';
+export type { OutputSpec } from './execute.js';
+export { DisposedTensorError, DeviceMismatchError } from './errors.js';
+export { CpuBackend } from './backends/cpu/cpu-backend.js';
+export { WebGpuBackend } from './backends/webgpu/webgpu-backend.js';
+export type { Dispatch } from './backends/webgpu/webgpu-backend.js';
 export { acquireGpu, releaseGpu } from './backends/webgpu/adapter.js';
 export type { AdapterSummary, GpuContext, AcquireGpuOptions } from './backends/webgpu/adapter.js';
 export { runSelfCheck } from './backends/webgpu/self-check.js';

@@ -1,0 +1,147 @@
+/**
+ * `Device.open()` picks and starts a backend; tensors belong to one device.
+ */
+import type { Backend, BackendName } from './backend.js';
+import { CpuBackend } from './backends/cpu/cpu-backend.js';
+import { acquireGpu } from './backends/webgpu/adapter.js';
+import { WebGpuBackend } from './backends/webgpu/webgpu-backend.js';
+import type { MemoryCounters } from './memory/storage.js';
+
+/** Options for {@link Device.open}. */
+export interface DeviceOptions {
+  /**
+   * `webgpu`, `cpu` (the reference backend) or `auto` (default): WebGPU when an adapter
+   * exists, otherwise the reference backend. The environment variable `FATHOM_BACKEND`
+   * overrides `auto`.
+   */
+  backend?: BackendName | 'auto';
+  /** Reference backend only: hold and compute floats in float64 (the oracle for tests). */
+  float64?: boolean;
+  /** Print the one-line notice saying which backend `auto` chose and why (default true). */
+  announce?: boolean;
+  /** WebGPU only: adapter power preference. */
+  powerPreference?: GPUPowerPreference;
+}
+
+/** What `device.memory()` reports. */
+export interface MemoryInfo {
+  /** Tensor handles not yet disposed (views and autograd's saved tensors included). */
+  liveTensors: number;
+  /** Distinct storages alive. */
+  liveStorages: number;
+  /** Bytes of live storage. */
+  liveBytes: number;
+  /** Bytes parked in the backend's reuse pool. */
+  poolBytes: number;
+  /** Storage allocations made so far (grows only when the pool had no fitting buffer... or always, for backends without a pool). */
+  allocations: number;
+}
+
+let nextDeviceId = 0;
+const openDevices: Device[] = [];
+
+/** A backend instance plus the bookkeeping tensors share. */
+export class Device {
+  /** @internal Counters updated by tensors and storages. */
+  readonly counters: MemoryCounters = {
+    liveTensors: 0,
+    liveStorages: 0,
+    liveBytes: 0,
+    allocations: 0,
+  };
+  /** Unique name used in messages, e.g. `webgpu:0`. */
+  readonly name: string;
+  private closed = false;
+
+  private constructor(
+    readonly backend: Backend,
+    /** Why this backend was chosen (for `auto`) or that it was requested. */
+    readonly reason: string,
+  ) {
+    this.name = `${backend.name}:${nextDeviceId++}`;
+    openDevices.push(this);
+  }
+
+  /** The backend's kind. */
+  get kind(): BackendName {
+    return this.backend.name;
+  }
+
+  /** Opens a device. See {@link DeviceOptions}. */
+  static async open(options: DeviceOptions = {}): Promise<Device> {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+      ?.env;
+    const requested = options.backend ?? 'auto';
+    const choice = requested === 'auto' && env?.FATHOM_BACKEND ? env.FATHOM_BACKEND : requested;
+    if (!['auto', 'webgpu', 'cpu', 'wasm'].includes(choice)) {
+      throw new RangeError(
+        `Device.open: backend '${choice}' is unknown; expected 'webgpu', 'cpu' or 'auto'`,
+      );
+    }
+    if (choice === 'wasm') {
+      throw new RangeError(
+        `Device.open: the 'wasm' backend is not part of this release; use 'webgpu', 'cpu' or 'auto'`,
+      );
+    }
+    if (choice === 'cpu') {
+      return new Device(new CpuBackend({ float64: options.float64 ?? false }), 'requested');
+    }
+    const got = await acquireGpu(
+      options.powerPreference ? { powerPreference: options.powerPreference } : {},
+    );
+    if (got.ok) {
+      const device = new Device(
+        new WebGpuBackend(got.context),
+        choice === 'auto' ? 'auto: a WebGPU adapter is available' : 'requested',
+      );
+      if (choice === 'auto' && options.announce !== false) {
+        console.error(
+          `[fathom] backend webgpu: ${got.context.summary.description}${got.context.summary.isSoftware ? ' (software adapter)' : ''}`,
+        );
+      }
+      return device;
+    }
+    if (choice === 'webgpu')
+      throw new Error(`Device.open: backend 'webgpu' requested but ${got.reason}`);
+    const device = new Device(new CpuBackend({ float64: false }), `auto: ${got.reason}`);
+    if (options.announce !== false)
+      console.error(`[fathom] backend cpu (reference): ${got.reason}`);
+    return device;
+  }
+
+  /** The device tensors are created on when no device is given: the first one opened and still open. */
+  static default(): Device {
+    const d = openDevices[0];
+    if (!d)
+      throw new Error('no device is open: call `await Device.open()` first, or pass { device }');
+    return d;
+  }
+
+  /** True after `close()`. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Live tensors and bytes, pool bytes and allocation count. */
+  memory(): MemoryInfo {
+    return { ...this.counters, poolBytes: this.backend.poolBytes() };
+  }
+
+  /** Submits pending GPU work now. Reads do this themselves. */
+  flush(): void {
+    this.backend.flush();
+  }
+
+  /** Releases the backend (for WebGPU: the Dawn device) so the process can exit. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const i = openDevices.indexOf(this);
+    if (i >= 0) openDevices.splice(i, 1);
+    this.backend.destroy();
+  }
+
+  toString(): string {
+    return `Device(${this.name}: ${this.backend.description})`;
+  }
+}

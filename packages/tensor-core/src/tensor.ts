@@ -1,0 +1,178 @@
+/**
+ * The Tensor: an immutable value with a shape, a dtype and a device, viewing a
+ * reference-counted storage through strides and an offset. Data leaves the
+ * device only through async reads (`toArray()`, `item()`).
+ */
+import type { HostArray } from './backend.js';
+import type { Device } from './device.js';
+import type { DType } from './dtype.js';
+import { DisposedTensorError } from './errors.js';
+import type { GradNode } from './autograd/node.js';
+import type { Storage } from './memory/storage.js';
+import { trackTensor, untrack } from './memory/scope.js';
+import { contiguousStrides, isContiguous, sizeOf, type Shape } from './shape.js';
+import * as ops from './ops/index.js';
+
+let nextId = 1;
+
+/** A multi-dimensional array on one device. Create tensors with `tensor()`, `zeros()`, … */
+export class Tensor {
+  /** Unique id, for debugging and tape bookkeeping. */
+  readonly id = nextId++;
+  /** Whether autograd tracks this tensor. */
+  requiresGrad = false;
+  /** Accumulated gradient of a leaf after `backward()`. */
+  grad: Tensor | null = null;
+  private node: GradNode | null = null;
+  private outputIndex = 0;
+  private disposedFlag = false;
+
+  /** @internal Use the creation functions or ops instead. */
+  constructor(
+    readonly device: Device,
+    readonly storage: Storage,
+    readonly shape: readonly number[],
+    readonly dtype: DType,
+    readonly strides: readonly number[] = contiguousStrides(shape),
+    readonly offset = 0,
+    track = true,
+  ) {
+    device.counters.liveTensors++;
+    if (track) trackTensor(this);
+  }
+
+  /** Number of dimensions. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+
+  /** True once `dispose()` ran. */
+  get isDisposed(): boolean {
+    return this.disposedFlag;
+  }
+
+  /** True when the elements lie row-major and gap-free in storage. */
+  get isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+
+  /** True for tensors made by the user (not by an op that autograd recorded). */
+  get isLeaf(): boolean {
+    return this.node === null;
+  }
+
+  /** @internal The autograd node that produced this tensor. */
+  gradNode(): GradNode | null {
+    return this.node;
+  }
+
+  /** @internal */
+  gradOutputIndex(): number {
+    return this.outputIndex;
+  }
+
+  /** @internal Links this tensor to the op that produced it. */
+  setGradNode(node: GradNode, outputIndex: number): void {
+    this.node = node;
+    this.outputIndex = outputIndex;
+    this.requiresGrad = true;
+  }
+
+  /** @internal Throws a clear error when the tensor was disposed. */
+  assertLive(op: string, arg: string): void {
+    if (this.disposedFlag) throw new DisposedTensorError(op, arg);
+  }
+
+  /** @internal A second handle on the same storage, for autograd's saved tensors (not scope-tracked). */
+  share(): Tensor {
+    this.storage.retain();
+    return new Tensor(
+      this.device,
+      this.storage,
+      this.shape,
+      this.dtype,
+      this.strides,
+      this.offset,
+      false,
+    );
+  }
+
+  /** @internal A view of the same storage with another layout (the caller records autograd). */
+  view(shape: Shape, strides: readonly number[], offset: number): Tensor {
+    this.storage.retain();
+    return new Tensor(this.device, this.storage, shape, this.dtype, strides, offset);
+  }
+
+  /** Frees this handle; the storage goes back when no view or saved tensor uses it. Idempotent. */
+  dispose(): void {
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    this.device.counters.liveTensors--;
+    this.storage.release();
+    if (this.grad) {
+      this.grad.dispose();
+      this.grad = null;
+    }
+  }
+
+  /** Marks this tensor (a leaf) as needing gradients. Returns this. */
+  requireGrad(value = true): this {
+    if (!this.isLeaf)
+      throw new Error(
+        `requireGrad: only leaf tensors can change requiresGrad (this one came from ${this.node!.op})`,
+      );
+    if (value && !(this.dtype === 'f32' || this.dtype === 'f16' || this.dtype === 'bf16')) {
+      throw new TypeError(
+        `requireGrad: gradients need a float dtype; this tensor is ${this.dtype}`,
+      );
+    }
+    this.requiresGrad = value;
+    return this;
+  }
+
+  /** @internal Sets `.grad` and hands its ownership to this tensor. */
+  setGrad(grad: Tensor | null): void {
+    if (this.grad && this.grad !== grad) this.grad.dispose();
+    if (grad) untrack(grad);
+    this.grad = grad;
+  }
+
+  /** Copies the values to the host: a typed array in row-major order. */
+  async toArray(): Promise<HostArray> {
+    this.assertLive('toArray', 'tensor');
+    const src = this.isContiguous ? this : ops.contiguous(this);
+    try {
+      return await this.device.backend.read(src.storage.handle, src.dtype, src.offset, src.size);
+    } finally {
+      if (src !== this) src.dispose();
+    }
+  }
+
+  /** The value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1)
+      throw new RangeError(
+        `item: tensor has shape [${this.shape.join(',')}] (${this.size} elements); expected exactly one`,
+      );
+    return (await this.toArray())[0]!;
+  }
+
+  /** Runs autograd from this tensor; see {@link ops.backward}. */
+  backward(grad?: Tensor, options?: { retainGraph?: boolean }): void {
+    ops.backward(this, grad, options);
+  }
+
+  /** A tensor with the same values that autograd does not track. */
+  detach(): Tensor {
+    return ops.detach(this);
+  }
+
+  toString(): string {
+    return `Tensor(${this.dtype}, [${this.shape.join(',')}], ${this.device.name}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
