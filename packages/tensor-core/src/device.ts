@@ -1,6 +1,9 @@
 /**
  * `Device.open()` picks and starts a backend; tensors belong to one device.
  */
+// Opening a device must find every kernel registered: these modules register on import.
+import './backends/cpu/kernels.js';
+import './backends/webgpu/kernels.js';
 import type { Backend, BackendName } from './backend.js';
 import { CpuBackend } from './backends/cpu/cpu-backend.js';
 import { acquireGpu } from './backends/webgpu/adapter.js';

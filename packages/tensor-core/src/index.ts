@@ -3,9 +3,6 @@
  * and a reference backend.
  * @packageDocumentation
  */
-import './backends/cpu/kernels.js';
-import './backends/webgpu/kernels.js';
-
 export { Device } from './device.js';
 export type { DeviceOptions, MemoryInfo } from './device.js';
 export { Tensor } from './tensor.js';

@@ -5,6 +5,7 @@
  */
 import type { Backend, HostArray, StorageHandle } from '../../backend.js';
 import { type DType, isFloat } from '../../dtype.js';
+import { roundToBf16, roundToF16 } from '../../half.js';
 
 /** Values of one allocation. Floats live in Float32Array (Float64Array in float64 mode). */
 export class CpuStorage implements StorageHandle {
@@ -50,8 +51,10 @@ export class CpuBackend implements Backend {
     // Garbage collection reclaims host memory; accounting happens in Storage.
   }
 
-  write(handle: StorageHandle, _dtype: DType, values: ArrayLike<number>): void {
-    (handle as CpuStorage).data.set(values);
+  write(handle: StorageHandle, dtype: DType, values: ArrayLike<number>): void {
+    const data = (handle as CpuStorage).data;
+    const store = storeAs(dtype, this.float64);
+    for (let i = 0; i < values.length; i++) data[i] = store(values[i]!);
   }
 
   async read(
@@ -76,3 +79,24 @@ export class CpuBackend implements Backend {
 export function dataOf(handle: StorageHandle): CpuStorage['data'] {
   return (handle as CpuStorage).data;
 }
+
+/** Converts a computed value to what storage of `dtype` holds. */
+export function storeAs(dtype: DType, float64: boolean): (v: number) => number {
+  switch (dtype) {
+    case 'f32':
+      return float64 ? (v) => v : Math.fround;
+    case 'f16':
+      return roundToF16;
+    case 'bf16':
+      return roundToBf16;
+    case 'bool':
+      return (v) => (v !== 0 && !Number.isNaN(v) ? 1 : 0);
+    case 'i32':
+      // Float → int truncates toward zero and saturates, as WGSL's i32() does.
+      return (v) =>
+        Number.isNaN(v) ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(v)));
+    case 'u32':
+      return (v) => (Number.isNaN(v) ? 0 : Math.max(0, Math.min(4294967295, Math.trunc(v))));
+  }
+}
+

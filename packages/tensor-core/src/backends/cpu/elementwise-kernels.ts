@@ -1,31 +1,10 @@
 /** Reference kernels for every op of the elementwise table, plus cast, copy and where. */
 import type { TensorView } from '../../backend.js';
 import { type DType, isFloat } from '../../dtype.js';
-import { roundToBf16, roundToF16 } from '../../half.js';
 import { registerKernel } from '../../registry.js';
 import { BINARY, UNARY } from '../../ops/elementwise-table.js';
-import { type CpuBackend, dataOf } from './cpu-backend.js';
+import { type CpuBackend, dataOf, storeAs } from './cpu-backend.js';
 import { valuesOf } from './strided.js';
-
-/** Converts a computed value to what storage of `dtype` holds. */
-function storeAs(dtype: DType, float64: boolean): (v: number) => number {
-  switch (dtype) {
-    case 'f32':
-      return float64 ? (v) => v : Math.fround;
-    case 'f16':
-      return roundToF16;
-    case 'bf16':
-      return roundToBf16;
-    case 'bool':
-      return (v) => (v !== 0 && !Number.isNaN(v) ? 1 : 0);
-    case 'i32':
-      // Float → int truncates toward zero and saturates, as WGSL's i32() does.
-      return (v) =>
-        Number.isNaN(v) ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(v)));
-    case 'u32':
-      return (v) => (Number.isNaN(v) ? 0 : Math.max(0, Math.min(4294967295, Math.trunc(v))));
-  }
-}
 
 /** Applies fn elementwise over inputs broadcast to the output's shape. */
 export function mapKernel(
