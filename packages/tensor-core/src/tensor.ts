@@ -162,6 +162,13 @@ export class Tensor {
     return (await this.toArray())[0]!;
   }
 
+  /** A copy on another device (through the host). Autograd does not track the move. */
+  async to(device: Device): Promise<Tensor> {
+    this.assertLive('to', 'tensor');
+    if (device === this.device) return this.detach();
+    return ops.fromArray(await this.toArray(), this.shape, { device, dtype: this.dtype });
+  }
+
   /** Runs autograd from this tensor; see {@link ops.backward}. */
   backward(grad?: Tensor, options?: { retainGraph?: boolean }): void {
     ops.backward(this, grad, options);

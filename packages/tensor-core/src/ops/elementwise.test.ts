@@ -4,7 +4,17 @@ import type { DType } from '../dtype.js';
 import { UNARY } from './elementwise-table.js';
 import * as ops from './index.js';
 import type { Tensor } from '../tensor.js';
-import { expectClose, gradCheck, onEach, openTestDevices, rng, TOLERANCE, uniformValues, values, type TestDevices } from '../test-utils/index.js';
+import {
+  expectClose,
+  gradCheck,
+  onEach,
+  openTestDevices,
+  rng,
+  TOLERANCE,
+  uniformValues,
+  values,
+  type TestDevices,
+} from '../test-utils/index.js';
 
 let d: TestDevices;
 beforeAll(async () => {
@@ -32,7 +42,9 @@ describe('unary ops: WebGPU matches the float64 reference', () => {
       const rand = rng(name.length * 31 + 1);
       const [lo, hi] = DOMAIN[name] ?? [-3, 3];
       // Round, floor, ceil and sign are step functions: sample away from their steps.
-      const vals = uniformValues(rand, 7 * 5, lo, hi).map((v) => (['round', 'floor', 'ceil', 'sign'].includes(name) ? Math.round(v * 4) / 4 + 0.1 : v));
+      const vals = uniformValues(rand, 7 * 5, lo, hi).map((v) =>
+        ['round', 'floor', 'ceil', 'sign'].includes(name) ? Math.round(v * 4) / 4 + 0.1 : v,
+      );
       const [g, r] = onEach([d.gpu, d.ref], vals, [7, 5]);
       // Transposed input exercises strided reads.
       const fn = unaryFn(name);
@@ -50,8 +62,13 @@ describe('unary gradients', () => {
       const rand = rng(name.length * 7 + 3);
       const [lo, hi] = DOMAIN[name] ?? [-2, 2];
       // Keep away from relu/abs kinks at 0.
-      const vals = Array.from(uniformValues(rand, 6, lo, hi), (v) => (Math.abs(v) < 0.05 ? v + 0.2 : v));
-      await gradCheck(d.ref, unaryFn(name), [{ values: vals, shape: [2, 3] }], { atol: 1e-6, rtol: 1e-5 });
+      const vals = Array.from(uniformValues(rand, 6, lo, hi), (v) =>
+        Math.abs(v) < 0.05 ? v + 0.2 : v,
+      );
+      await gradCheck(d.ref, unaryFn(name), [{ values: vals, shape: [2, 3] }], {
+        atol: 1e-6,
+        rtol: 1e-5,
+      });
       const [g, r] = onEach([d.gpu, d.ref], vals, [2, 3], 'f32', true);
       ops.sum(unaryFn(name)(g!)).backward();
       ops.sum(unaryFn(name)(r!)).backward();
@@ -114,13 +131,31 @@ describe('binary ops with broadcasting', () => {
       const va = Array.from(uniformValues(rand, 6, 0.6, 2));
       const vb = Array.from(uniformValues(rand, 3, 0.6, 2));
       // maximum/minimum have a kink where a == b; these values never tie.
-      await gradCheck(d.ref, fn, [{ values: va, shape: [2, 3] }, { values: vb, shape: [3] }], { atol: 1e-6, rtol: 1e-5 });
+      await gradCheck(
+        d.ref,
+        fn,
+        [
+          { values: va, shape: [2, 3] },
+          { values: vb, shape: [3] },
+        ],
+        { atol: 1e-6, rtol: 1e-5 },
+      );
       const [ga, ra] = onEach([d.gpu, d.ref], va, [2, 3], 'f32', true);
       const [gb, rb] = onEach([d.gpu, d.ref], vb, [3], 'f32', true);
       ops.sum(fn(ga!, gb!)).backward();
       ops.sum(fn(ra!, rb!)).backward();
-      expectClose(await values(ga!.grad!), await values(ra!.grad!), { atol: 1e-5, rtol: 1e-4 }, `${name} da`);
-      expectClose(await values(gb!.grad!), await values(rb!.grad!), { atol: 1e-5, rtol: 1e-4 }, `${name} db`);
+      expectClose(
+        await values(ga!.grad!),
+        await values(ra!.grad!),
+        { atol: 1e-5, rtol: 1e-4 },
+        `${name} da`,
+      );
+      expectClose(
+        await values(gb!.grad!),
+        await values(rb!.grad!),
+        { atol: 1e-5, rtol: 1e-4 },
+        `${name} db`,
+      );
     });
   }
 
@@ -152,7 +187,14 @@ describe('comparisons, where', () => {
     for (const dev of [d.gpu, d.ref]) {
       const [a, b] = [onEach([dev], [1, 2, 3, 4], [4])[0]!, onEach([dev], [2, 2, 2, 2], [4])[0]!];
       const cmp = { eq: ops.eq, ne: ops.ne, lt: ops.lt, le: ops.le, gt: ops.gt, ge: ops.ge };
-      const want = { eq: [0, 1, 0, 0], ne: [1, 0, 1, 1], lt: [1, 0, 0, 0], le: [1, 1, 0, 0], gt: [0, 0, 1, 1], ge: [0, 1, 1, 1] };
+      const want = {
+        eq: [0, 1, 0, 0],
+        ne: [1, 0, 1, 1],
+        lt: [1, 0, 0, 0],
+        le: [1, 1, 0, 0],
+        gt: [0, 0, 1, 1],
+        ge: [0, 1, 1, 1],
+      };
       for (const [k, fn] of Object.entries(cmp)) {
         const m = fn(a, b);
         expect(m.dtype).toBe('bool');
@@ -165,29 +207,55 @@ describe('comparisons, where', () => {
   });
 
   it('where gradients flow to the selected operand only', async () => {
-    await gradCheck(
-      d.ref,
-      (a, b) => ops.where(ops.gt(a, 0), a, b),
-      [
-        { values: [0.5, -0.5, 1.5, -2], shape: [4] },
-        { values: [3, 4], shape: [2, 1] },
-      ],
-    );
+    await gradCheck(d.ref, (a, b) => ops.where(ops.gt(a, 0), a, b), [
+      { values: [0.5, -0.5, 1.5, -2], shape: [4] },
+      { values: [3, 4], shape: [2, 1] },
+    ]);
   });
 });
 
 describe('casts round to nearest even, bit-exactly on both backends', () => {
   // Ties, subnormals, overflow, ±0, inf and NaN for each 16-bit format.
-  const cases = [0, -0, 1, -1, 1.0009765625, 1.00048828125, 1.00146484375, 65504, 65519, 65520, 1e6, 5.96e-8, 2.98e-8, 2.99e-8, 1e-7, 6.1e-5, 3.14159265, -2.5e-6, Infinity, -Infinity, NaN, 1.00390625, 1.005859375, 3.3895313892515355e38];
+  const cases = [
+    0,
+    -0,
+    1,
+    -1,
+    1.0009765625,
+    1.00048828125,
+    1.00146484375,
+    65504,
+    65519,
+    65520,
+    1e6,
+    5.96e-8,
+    2.98e-8,
+    2.99e-8,
+    1e-7,
+    6.1e-5,
+    3.14159265,
+    -2.5e-6,
+    Infinity,
+    -Infinity,
+    NaN,
+    1.00390625,
+    1.005859375,
+    3.3895313892515355e38,
+  ];
   for (const dtype of ['f16', 'bf16'] as DType[]) {
     it(`f32 → ${dtype} → f32`, async () => {
-      const want = cases.map((v) => (dtype === 'f16' ? ops.round : ops.round) && v).map((v) => (dtype === 'f16' ? roundF16(v) : roundBf16(v)));
+      const want = cases
+        .map((v) => (dtype === 'f16' ? ops.round : ops.round) && v)
+        .map((v) => (dtype === 'f16' ? roundF16(v) : roundBf16(v)));
       for (const dev of [d.gpu, d.ref, d.cpu]) {
         const [x] = onEach([dev], cases, [cases.length]);
         const h = ops.cast(x!, dtype);
         expect(h.dtype).toBe(dtype);
         const back = await values(ops.cast(h, 'f32'));
-        expect(back.map((v) => (Object.is(v, -0) ? '-0' : v)), `${dtype} on ${dev.name}`).toEqual(want.map((v) => (Object.is(v, -0) ? '-0' : v)));
+        expect(
+          back.map((v) => (Object.is(v, -0) ? '-0' : v)),
+          `${dtype} on ${dev.name}`,
+        ).toEqual(want.map((v) => (Object.is(v, -0) ? '-0' : v)));
       }
     });
   }
@@ -209,7 +277,12 @@ describe('casts round to nearest even, bit-exactly on both backends', () => {
       const ry = ops.add(ops.mul(r!, r!), 1);
       expect(gy.dtype).toBe(dtype);
       expect(await values(gy)).toEqual(await values(ry));
-      expectClose(await values(gy), vals.map((v) => v * v + 1), { atol: 0, rtol: TOLERANCE[dtype].rtol * 2 }, dtype);
+      expectClose(
+        await values(gy),
+        vals.map((v) => v * v + 1),
+        { atol: 0, rtol: TOLERANCE[dtype].rtol * 2 },
+        dtype,
+      );
     }
   });
 });
