@@ -118,3 +118,45 @@ export function record(
   outputs.forEach((o, i) => o.setGradNode(node, i));
   trackNode(node);
 }
+
+/**
+ * Runs a kernel that updates `targets` in place (optimizer steps, accumulation).
+ * Targets must be contiguous, live, on the op's device and outside autograd
+ * (leaves, or no grad); kernels must bind them read-write only, since WebGPU
+ * refuses one buffer bound both read-only and writable in a dispatch.
+ */
+export function executeInPlace<A>(
+  op: string,
+  inputs: readonly Tensor[],
+  targets: readonly Tensor[],
+  attrs: A,
+): void {
+  const names = [...inputs.map((_, i) => `input ${i}`), ...targets.map((_, i) => `target ${i}`)];
+  const device = commonDevice(
+    op,
+    [...targets, ...inputs],
+    [...names.slice(inputs.length), ...names.slice(0, inputs.length)],
+  );
+  targets.forEach((t, i) => {
+    if (!t.isContiguous)
+      throw new Error(
+        `${op}: target ${i} must be contiguous to update in place (shape [${t.shape.join(',')}])`,
+      );
+    if (!t.isLeaf)
+      throw new Error(
+        `${op}: target ${i} was produced by ${t.gradNode()!.op}; only leaves can be updated in place`,
+      );
+    for (const x of inputs) {
+      if (x.storage === t.storage)
+        throw new Error(
+          `${op}: target ${i} shares storage with an input; in-place kernels need distinct buffers`,
+        );
+    }
+  });
+  getKernel(op, device.backend.name)(
+    device.backend,
+    inputs.map(viewOf),
+    targets.map(viewOf),
+    attrs,
+  );
+}

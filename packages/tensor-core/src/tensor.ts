@@ -179,6 +179,132 @@ export class Tensor {
     return ops.detach(this);
   }
 
+  // Method sugar: each delegates to the free function of the same name in ops/.
+
+  /** See {@link ops.add}. */ add(b: ops.TensorLike): Tensor {
+    return ops.add(this, b);
+  }
+  /** See {@link ops.sub}. */ sub(b: ops.TensorLike): Tensor {
+    return ops.sub(this, b);
+  }
+  /** See {@link ops.mul}. */ mul(b: ops.TensorLike): Tensor {
+    return ops.mul(this, b);
+  }
+  /** See {@link ops.div}. */ div(b: ops.TensorLike): Tensor {
+    return ops.div(this, b);
+  }
+  /** See {@link ops.pow}. */ pow(b: ops.TensorLike): Tensor {
+    return ops.pow(this, b);
+  }
+  /** See {@link ops.maximum}. */ maximum(b: ops.TensorLike): Tensor {
+    return ops.maximum(this, b);
+  }
+  /** See {@link ops.minimum}. */ minimum(b: ops.TensorLike): Tensor {
+    return ops.minimum(this, b);
+  }
+  /** See {@link ops.eq}. */ eq(b: ops.TensorLike): Tensor {
+    return ops.eq(this, b);
+  }
+  /** See {@link ops.ne}. */ ne(b: ops.TensorLike): Tensor {
+    return ops.ne(this, b);
+  }
+  /** See {@link ops.lt}. */ lt(b: ops.TensorLike): Tensor {
+    return ops.lt(this, b);
+  }
+  /** See {@link ops.le}. */ le(b: ops.TensorLike): Tensor {
+    return ops.le(this, b);
+  }
+  /** See {@link ops.gt}. */ gt(b: ops.TensorLike): Tensor {
+    return ops.gt(this, b);
+  }
+  /** See {@link ops.ge}. */ ge(b: ops.TensorLike): Tensor {
+    return ops.ge(this, b);
+  }
+  /** See {@link ops.neg}. */ neg(): Tensor {
+    return ops.neg(this);
+  }
+  /** See {@link ops.abs}. */ abs(): Tensor {
+    return ops.abs(this);
+  }
+  /** See {@link ops.exp}. */ exp(): Tensor {
+    return ops.exp(this);
+  }
+  /** See {@link ops.log}. */ log(): Tensor {
+    return ops.log(this);
+  }
+  /** See {@link ops.sqrt}. */ sqrt(): Tensor {
+    return ops.sqrt(this);
+  }
+  /** See {@link ops.rsqrt}. */ rsqrt(): Tensor {
+    return ops.rsqrt(this);
+  }
+  /** See {@link ops.sin}. */ sin(): Tensor {
+    return ops.sin(this);
+  }
+  /** See {@link ops.cos}. */ cos(): Tensor {
+    return ops.cos(this);
+  }
+  /** See {@link ops.tanh}. */ tanh(): Tensor {
+    return ops.tanh(this);
+  }
+  /** See {@link ops.sigmoid}. */ sigmoid(): Tensor {
+    return ops.sigmoid(this);
+  }
+  /** See {@link ops.relu}. */ relu(): Tensor {
+    return ops.relu(this);
+  }
+  /** See {@link ops.silu}. */ silu(): Tensor {
+    return ops.silu(this);
+  }
+  /** See {@link ops.gelu}. */ gelu(approximate?: 'erf' | 'tanh'): Tensor {
+    return ops.gelu(this, approximate);
+  }
+  /** See {@link ops.square}. */ square(): Tensor {
+    return ops.square(this);
+  }
+  /** See {@link ops.cast}. */ cast(dtype: DType): Tensor {
+    return ops.cast(this, dtype);
+  }
+  /** See {@link ops.sum}. */ sum(options?: ops.ReduceOptions): Tensor {
+    return ops.sum(this, options);
+  }
+  /** See {@link ops.mean}. */ mean(options?: ops.ReduceOptions): Tensor {
+    return ops.mean(this, options);
+  }
+  /** See {@link ops.max}. */ max(options?: ops.ReduceOptions): Tensor {
+    return ops.max(this, options);
+  }
+  /** See {@link ops.min}. */ min(options?: ops.ReduceOptions): Tensor {
+    return ops.min(this, options);
+  }
+  /** See {@link ops.reshape}. */ reshape(shape: readonly number[]): Tensor {
+    return ops.reshape(this, shape);
+  }
+  /** See {@link ops.permute}. */ permute(dims: readonly number[]): Tensor {
+    return ops.permute(this, dims);
+  }
+  /** See {@link ops.transpose}. */ transpose(dim0?: number, dim1?: number): Tensor {
+    return ops.transpose(this, dim0, dim1);
+  }
+  /** See {@link ops.expand}. */ expand(shape: readonly number[]): Tensor {
+    return ops.expand(this, shape);
+  }
+  /** See {@link ops.squeeze}. */ squeeze(axis?: number): Tensor {
+    return ops.squeeze(this, axis);
+  }
+  /** See {@link ops.unsqueeze}. */ unsqueeze(axis: number): Tensor {
+    return ops.unsqueeze(this, axis);
+  }
+  /** See {@link ops.flatten}. */ flatten(start?: number, end?: number): Tensor {
+    return ops.flatten(this, start, end);
+  }
+  /** See {@link ops.slice}. */ slice(ranges: readonly (ops.SliceRange | undefined)[]): Tensor {
+    return ops.slice(this, ranges);
+  }
+  /** See {@link ops.contiguous}. */ contiguous(): Tensor {
+    return ops.contiguous(this);
+  }
+
   toString(): string {
     return `Tensor(${this.dtype}, [${this.shape.join(',')}], ${this.device.name}${this.requiresGrad ? ', requiresGrad' : ''})`;
   }

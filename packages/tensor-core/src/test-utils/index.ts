@@ -1,8 +1,8 @@
 /**
- * Helpers shared by tensor-core's tests (not published): backends to compare,
- * seeded data, closeness checks and finite-difference gradient checks.
+ * Testing helpers for tensor-core and the packages built on it (published as
+ * `@fathom/tensor-core/testing`): devices to compare, seeded data, closeness
+ * checks and finite-difference gradient checks. Framework-free: failures throw.
  */
-import { expect } from 'vitest';
 import { Device } from '../device.js';
 import type { DType } from '../dtype.js';
 import { fromArray } from '../ops/creation.js';
@@ -51,7 +51,13 @@ export async function openTestDevices(): Promise<TestDevices> {
 }
 
 /** The same values as a tensor on each device. */
-export function onEach(devices: Device[], values: ArrayLike<number>, shape: number[], dtype: DType = 'f32', requiresGrad = false): Tensor[] {
+export function onEach(
+  devices: Device[],
+  values: ArrayLike<number>,
+  shape: number[],
+  dtype: DType = 'f32',
+  requiresGrad = false,
+): Tensor[] {
   return devices.map((device) => fromArray(values, shape, { device, dtype, requiresGrad }));
 }
 
@@ -66,8 +72,15 @@ export const TOLERANCE: Record<DType, { atol: number; rtol: number }> = {
 };
 
 /** Asserts |a - e| <= atol + rtol·|e| elementwise (NaN matches NaN, ±inf match exactly). */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: { atol: number; rtol: number }, what = ''): void {
-  expect(actual.length, `${what} length`).toBe(expected.length);
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: { atol: number; rtol: number },
+  what = '',
+): void {
+  if (actual.length !== expected.length) {
+    throw new Error(`${what}: got ${actual.length} values, expected ${expected.length}`);
+  }
   let worst = -1;
   let worstErr = 0;
   for (let i = 0; i < expected.length; i++) {
@@ -89,7 +102,9 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     }
   }
   if (worst >= 0) {
-    expect.fail(`${what} element ${worst}: got ${actual[worst]}, expected ${expected[worst]} (atol ${tol.atol}, rtol ${tol.rtol})`);
+    throw new Error(
+      `${what} element ${worst}: got ${actual[worst]}, expected ${expected[worst]} (atol ${tol.atol}, rtol ${tol.rtol})`,
+    );
   }
 }
 
@@ -121,7 +136,9 @@ export async function gradCheck(
     const l = sum(mul(out, w));
     return l;
   };
-  const leaves = inputs.map((x) => fromArray(x.values, x.shape, { device: ref, requiresGrad: true }));
+  const leaves = inputs.map((x) =>
+    fromArray(x.values, x.shape, { device: ref, requiresGrad: true }),
+  );
   const l = loss(leaves);
   l.backward();
   for (let k = 0; k < inputs.length; k++) {
@@ -132,7 +149,9 @@ export async function gradCheck(
       const at = (delta: number): Promise<number> => {
         const v = base.slice();
         v[i]! += delta;
-        const ts = inputs.map((x, j) => fromArray(j === k ? v : x.values, x.shape, { device: ref }));
+        const ts = inputs.map((x, j) =>
+          fromArray(j === k ? v : x.values, x.shape, { device: ref }),
+        );
         return loss(ts).item();
       };
       numeric.push(((await at(eps)) - (await at(-eps))) / (2 * eps));
