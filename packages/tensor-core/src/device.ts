@@ -36,8 +36,10 @@ export interface MemoryInfo {
   liveBytes: number;
   /** Bytes parked in the backend's reuse pool. */
   poolBytes: number;
-  /** Storage allocations made so far (grows only when the pool had no fitting buffer... or always, for backends without a pool). */
+  /** Storage allocations requested so far (served from the pool when one fits). */
   allocations: number;
+  /** The most live bytes seen since the device opened or the last `resetPeak()`. */
+  peakBytes: number;
 }
 
 let nextDeviceId = 0;
@@ -128,6 +130,11 @@ export class Device {
   /** Live tensors and bytes, pool bytes and allocation count. */
   memory(): MemoryInfo {
     return { ...this.counters, poolBytes: this.backend.poolBytes() };
+  }
+
+  /** Starts peak tracking afresh from the current live bytes. */
+  resetPeak(): void {
+    this.counters.peakBytes = this.counters.liveBytes;
   }
 
   /** Submits pending GPU work now. Reads do this themselves. */

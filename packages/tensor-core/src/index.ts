@@ -18,12 +18,20 @@ export {
   roundToBf16,
 } from './half.js';
 export * from './ops/index.js';
-export { noGrad, isGradEnabled } from './autograd/grad-mode.js';
+export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { scope, keep } from './memory/scope.js';
 export { registerKernel, getKernel, hasKernel, registeredOps } from './registry.js';
 export type { Kernel } from './registry.js';
 export type { Backend, BackendName, HostArray, StorageHandle, TensorView } from './backend.js';
-export { execute, executeInPlace, record, needsGrad, commonDevice, emptyTensor, viewOf } from './execute.js';
+export {
+  execute,
+  executeInPlace,
+  record,
+  needsGrad,
+  commonDevice,
+  emptyTensor,
+  viewOf,
+} from './execute.js';
 export type { OutputSpec } from './execute.js';
 export { DisposedTensorError, DeviceMismatchError } from './errors.js';
 export { CpuBackend } from './backends/cpu/cpu-backend.js';

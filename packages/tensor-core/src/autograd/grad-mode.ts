@@ -33,3 +33,13 @@ export function setGradEnabled(value: boolean): boolean {
   enabled = value;
   return before;
 }
+
+/** Runs synchronous `fn` with the tape recording, even inside `noGrad` or a backward pass (used to recompute activations). */
+export function enableGrad<T>(fn: () => T): T {
+  const before = setGradEnabled(true);
+  try {
+    return fn();
+  } finally {
+    setGradEnabled(before);
+  }
+}

@@ -13,6 +13,8 @@ export interface MemoryCounters {
   liveBytes: number;
   /** Allocations ever made through the backend (a steady-state step adds none when pooled). */
   allocations: number;
+  /** The most live bytes seen since the device opened or `resetPeak()`. */
+  peakBytes: number;
 }
 
 /** One allocation shared by every tensor that views it. */
@@ -30,6 +32,7 @@ export class Storage {
     this.byteLength = elements * byteSize(dtype);
     counters.liveStorages++;
     counters.liveBytes += this.byteLength;
+    if (counters.liveBytes > counters.peakBytes) counters.peakBytes = counters.liveBytes;
   }
 
   /** Allocates fresh storage on a backend. */
