@@ -21,10 +21,9 @@ export function patternToRegExp(pattern: NamePattern): RegExp {
   if (pattern instanceof RegExp) return pattern;
   const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   const source = escaped
-    .replace(/\*\*/g, '\u0000')
-    .replace(/\*/g, '[^.]*')
-    .replace(/\u0000/g, '.*')
-    .replace(/\?/g, '.');
+    .split('**')
+    .map((part) => part.replace(/\*/g, '[^.]*').replace(/\?/g, '[^.]'))
+    .join('.*');
   return new RegExp(`^${source}$`);
 }
 
@@ -67,13 +66,11 @@ export abstract class Module {
 
   /** The submodule at a dotted path (`model.layers.0.self_attn`), or an error naming the missing part. */
   getSubmodule(path: string): Module {
-    let m: Module = this;
-    for (const part of path.split('.')) {
+    return path.split('.').reduce<Module>((m, part) => {
       const next = m.children.get(part);
       if (!next) throw new Error(`getSubmodule: '${path}' has no part '${part}'`);
-      m = next;
-    }
-    return m;
+      return next;
+    }, this);
   }
 
   /** Replaces the submodule at a dotted path (used by LoRA and quantisation to swap layers). */
@@ -83,6 +80,16 @@ export abstract class Module {
     const name = path.slice(cut + 1);
     if (!parent.children.has(name)) throw new Error(`setSubmodule: '${path}' does not exist`);
     parent.children.set(name, module);
+  }
+
+  /**
+   * The submodule registered under `name`. Layers call submodules through this rather
+   * than a field, so that swapping one (LoRA, quantisation) takes effect.
+   */
+  protected child<M extends Module = Module>(name: string): M {
+    const m = this.children.get(name);
+    if (!m) throw new Error(`${this.constructor.name}: no submodule named '${name}'`);
+    return m as M;
   }
 
   /** Direct submodules by name. */

@@ -53,6 +53,7 @@ export class Device {
     liveStorages: 0,
     liveBytes: 0,
     allocations: 0,
+    peakBytes: 0,
   };
   /** Unique name used in messages, e.g. `webgpu:0`. */
   readonly name: string;

@@ -25,6 +25,11 @@ import type { LayerKvCache } from './kv-cache.js';
 import { Linear } from './linear.js';
 import { Rope } from './rope.js';
 
+/** A layer mapping [..., in] to [..., out]: a Linear, or a replacement such as LoRA's or a quantised one. */
+export interface Projection extends Module {
+  forward(x: Tensor): Tensor;
+}
+
 /** Options of {@link CausalSelfAttention}. */
 export interface AttentionOptions extends InitOptions {
   hiddenSize: number;
@@ -60,10 +65,6 @@ export class CausalSelfAttention extends Module {
   readonly causal: boolean;
   readonly rope: Rope;
   private readonly positions: Tensor;
-  private readonly q: Linear;
-  private readonly k: Linear;
-  private readonly v: Linear;
-  private readonly o: Linear;
   private readonly drop: Dropout;
 
   constructor(options: AttentionOptions) {
@@ -83,10 +84,10 @@ export class CausalSelfAttention extends Module {
     this.headDim = hiddenSize / numHeads;
     this.causal = options.causal ?? true;
     const lin = { ...options, bias: options.bias ?? false };
-    this.q = this.registerModule('q_proj', new Linear(hiddenSize, numHeads * this.headDim, lin));
-    this.k = this.registerModule('k_proj', new Linear(hiddenSize, numKvHeads * this.headDim, lin));
-    this.v = this.registerModule('v_proj', new Linear(hiddenSize, numKvHeads * this.headDim, lin));
-    this.o = this.registerModule(
+    this.registerModule('q_proj', new Linear(hiddenSize, numHeads * this.headDim, lin));
+    this.registerModule('k_proj', new Linear(hiddenSize, numKvHeads * this.headDim, lin));
+    this.registerModule('v_proj', new Linear(hiddenSize, numKvHeads * this.headDim, lin));
+    this.registerModule(
       'o_proj',
       new Linear(numHeads * this.headDim, hiddenSize, {
         ...lin,
@@ -116,17 +117,17 @@ export class CausalSelfAttention extends Module {
       );
     const [b, t] = x.shape as [number, number, number];
     const offset = call.cache?.length ?? 0;
-    const heads = (proj: Linear, n: number): Tensor => {
-      const y = proj.forward(x);
+    const heads = (proj: string, n: number): Tensor => {
+      const y = this.child<Projection>(proj).forward(x);
       const r = reshape(y, [b, t, n, this.headDim]);
       const tr = transpose(r, 1, 2);
       y.dispose();
       r.dispose();
       return tr;
     };
-    const q0 = heads(this.q, this.numHeads);
-    const k0 = heads(this.k, this.numKvHeads);
-    const v0 = heads(this.v, this.numKvHeads);
+    const q0 = heads('q_proj', this.numHeads);
+    const k0 = heads('k_proj', this.numKvHeads);
+    const v0 = heads('v_proj', this.numKvHeads);
     const q = this.rope.apply(q0, offset);
     const kNew = this.rope.apply(k0, offset);
     q0.dispose();
@@ -149,7 +150,7 @@ export class CausalSelfAttention extends Module {
     call.captureProbs?.(probs);
     const ctx = matmul(dropped, vr);
     const merged = reshape(transpose(ctx, 1, 2), [b, t, this.numHeads * this.headDim]);
-    const out = this.o.forward(merged);
+    const out = this.child<Projection>('o_proj').forward(merged);
     const temps = [q, raw, scores, ctx, merged];
     if (masked !== scores) temps.push(masked);
     if (dropped !== probs) temps.push(dropped);

@@ -5,6 +5,7 @@ import {
   type AttentionCallOptions,
   type AttentionOptions,
   CausalSelfAttention,
+  type Projection,
 } from './attention.js';
 import { GeluMlp, type MlpOptions, SwiGlu } from './mlp.js';
 import { LayerNorm, RmsNorm } from './norms.js';
@@ -20,10 +21,10 @@ export interface DecoderBlockOptions
 
 /** Names follow Hugging Face's LlamaDecoderLayer: input_layernorm, self_attn, post_attention_layernorm, mlp. */
 export class DecoderBlock extends Module {
-  readonly attn: CausalSelfAttention;
-  private readonly mlp: SwiGlu | GeluMlp;
-  private readonly norm1: RmsNorm | LayerNorm;
-  private readonly norm2: RmsNorm | LayerNorm;
+  /** The attention layer. */
+  get attn(): CausalSelfAttention {
+    return this.child<CausalSelfAttention>('self_attn');
+  }
 
   constructor(options: DecoderBlockOptions) {
     super();
@@ -31,21 +32,18 @@ export class DecoderBlock extends Module {
       options.norm === 'layer'
         ? new LayerNorm(options.hiddenSize, options.normEps ?? 1e-5, options)
         : new RmsNorm(options.hiddenSize, options.normEps ?? 1e-6, options);
-    this.norm1 = this.registerModule('input_layernorm', makeNorm());
-    this.attn = this.registerModule('self_attn', new CausalSelfAttention(options));
-    this.norm2 = this.registerModule('post_attention_layernorm', makeNorm());
-    this.mlp = this.registerModule(
-      'mlp',
-      options.mlp === 'gelu' ? new GeluMlp(options) : new SwiGlu(options),
-    );
+    this.registerModule('input_layernorm', makeNorm());
+    this.registerModule('self_attn', new CausalSelfAttention(options));
+    this.registerModule('post_attention_layernorm', makeNorm());
+    this.registerModule('mlp', options.mlp === 'gelu' ? new GeluMlp(options) : new SwiGlu(options));
   }
 
   forward(x: Tensor, call: AttentionCallOptions = {}): Tensor {
-    const n1 = this.norm1.forward(x);
+    const n1 = this.child<Projection>('input_layernorm').forward(x);
     const a = this.attn.forward(n1, call);
     const h = add(x, a);
-    const n2 = this.norm2.forward(h);
-    const m = this.mlp.forward(n2);
+    const n2 = this.child<Projection>('post_attention_layernorm').forward(h);
+    const m = this.child<Projection>('mlp').forward(n2);
     const out = add(h, m);
     for (const t of [n1, a, h, n2, m]) t.dispose();
     return out;

@@ -1,5 +1,6 @@
 /** `Dropout`: zeroes each value with probability p during training and scales the rest by 1/(1-p). */
-import { Generator, type Tensor, dropout } from '@fathom/tensor-core';
+import type { Generator } from '@fathom/tensor-core';
+import { type Tensor, dropout } from '@fathom/tensor-core';
 import { Module } from '../module.js';
 
 /** Inverted dropout; the identity in eval mode. */

@@ -1,8 +1,8 @@
 /** Seeded parameter initialisation (LLaMA / GPT-2 schemes). */
+import type { Generator } from '@fathom/tensor-core';
 import {
   type DType,
   type Device,
-  Generator,
   type Tensor,
   keep,
   mul,

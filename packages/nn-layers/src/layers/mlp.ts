@@ -1,6 +1,7 @@
 /** Feed-forward blocks: SwiGLU (LLaMA's gate/up/down) and the GELU MLP (GPT-2's). */
 import { type Tensor, gelu, mul, silu } from '@fathom/tensor-core';
 import { Module } from '../module.js';
+import type { Projection } from './attention.js';
 import type { InitOptions } from './init.js';
 import { Linear } from './linear.js';
 
@@ -16,22 +17,12 @@ export interface MlpOptions extends InitOptions {
 
 /** down(silu(gate(x)) ⊙ up(x)). */
 export class SwiGlu extends Module {
-  private readonly gate: Linear;
-  private readonly up: Linear;
-  private readonly down: Linear;
-
   constructor(options: MlpOptions) {
     super();
     const lin = { ...options, bias: options.bias ?? false };
-    this.gate = this.registerModule(
-      'gate_proj',
-      new Linear(options.hiddenSize, options.intermediateSize, lin),
-    );
-    this.up = this.registerModule(
-      'up_proj',
-      new Linear(options.hiddenSize, options.intermediateSize, lin),
-    );
-    this.down = this.registerModule(
+    this.registerModule('gate_proj', new Linear(options.hiddenSize, options.intermediateSize, lin));
+    this.registerModule('up_proj', new Linear(options.hiddenSize, options.intermediateSize, lin));
+    this.registerModule(
       'down_proj',
       new Linear(options.intermediateSize, options.hiddenSize, {
         ...lin,
@@ -41,11 +32,11 @@ export class SwiGlu extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const g = this.gate.forward(x);
+    const g = this.child<Projection>('gate_proj').forward(x);
     const a = silu(g);
-    const u = this.up.forward(x);
+    const u = this.child<Projection>('up_proj').forward(x);
     const h = mul(a, u);
-    const out = this.down.forward(h);
+    const out = this.child<Projection>('down_proj').forward(h);
     for (const t of [g, a, u, h]) t.dispose();
     return out;
   }
@@ -53,20 +44,14 @@ export class SwiGlu extends Module {
 
 /** fc2(gelu(fc1(x))), with biases by default as in GPT-2. */
 export class GeluMlp extends Module {
-  private readonly fc1: Linear;
-  private readonly fc2: Linear;
-
   constructor(
     options: MlpOptions,
     readonly approximate: 'erf' | 'tanh' = 'tanh',
   ) {
     super();
     const lin = { ...options, bias: options.bias ?? true };
-    this.fc1 = this.registerModule(
-      'fc1',
-      new Linear(options.hiddenSize, options.intermediateSize, lin),
-    );
-    this.fc2 = this.registerModule(
+    this.registerModule('fc1', new Linear(options.hiddenSize, options.intermediateSize, lin));
+    this.registerModule(
       'fc2',
       new Linear(options.intermediateSize, options.hiddenSize, {
         ...lin,
@@ -76,9 +61,9 @@ export class GeluMlp extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const h = this.fc1.forward(x);
+    const h = this.child<Projection>('fc1').forward(x);
     const a = gelu(h, this.approximate);
-    const out = this.fc2.forward(a);
+    const out = this.child<Projection>('fc2').forward(a);
     h.dispose();
     a.dispose();
     return out;

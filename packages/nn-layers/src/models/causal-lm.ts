@@ -9,6 +9,7 @@ import { Module } from '../module.js';
 import { DecoderBlock } from '../layers/decoder-block.js';
 import { Dropout } from '../layers/dropout.js';
 import { Embedding } from '../layers/embedding.js';
+import type { Projection } from '../layers/attention.js';
 import type { KvCache } from '../layers/kv-cache.js';
 import { Linear } from '../layers/linear.js';
 import { LayerNorm, RmsNorm } from '../layers/norms.js';
@@ -165,7 +166,7 @@ export class CausalLm extends Module {
     });
     const n = this.model.norm.forward(h);
     if (!call.hooks?.hiddenState) h.dispose();
-    const logits = this.lmHead.forward(n);
+    const logits = this.child<Projection>('lm_head').forward(n);
     n.dispose();
     return logits;
   }

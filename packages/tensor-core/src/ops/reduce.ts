@@ -41,8 +41,10 @@ function reduce(
   if ((op === 'max' || op === 'min') && axes.some((a) => x.shape[a] === 0)) {
     throw new RangeError(`${op}: cannot reduce over an empty axis of shape ${fmt(x.shape)}`);
   }
+  // Size-1 axes change nothing: leave them out of the kernel's work.
+  const work = axes.filter((a) => x.shape[a] !== 1);
   const [flat] = execute(op, device, [x], [{ shape: reduced, dtype: reduceDtype(op, x.dtype) }], {
-    axes,
+    axes: work,
   });
   if (kept.length === reduced.length)
     return { out: flat!, axes, keptShape: x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) };

@@ -90,7 +90,6 @@ export function expectClose(
     if (!Number.isFinite(e) || !Number.isFinite(a)) {
       if (a !== e) {
         worst = i;
-        worstErr = Infinity;
         break;
       }
       continue;

@@ -99,4 +99,3 @@ export function storeAs(dtype: DType, float64: boolean): (v: number) => number {
       return (v) => (Number.isNaN(v) ? 0 : Math.max(0, Math.min(4294967295, Math.trunc(v))));
   }
 }
-

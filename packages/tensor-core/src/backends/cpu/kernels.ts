@@ -2,3 +2,12 @@
 import './elementwise-kernels.js';
 import './reduce-kernels.js';
 import './layout-kernels.js';
+import './norm-kernels.js';
+import './cross-entropy-kernels.js';
+import './random-kernels.js';
+import './matmul-kernels.js';
+import './softmax-kernels.js';
+import './reduce-extra-kernels.js';
+import './indexing-kernels.js';
+import './join-kernels.js';
+import './topk-cumsum-kernels.js';

@@ -1,8 +1,11 @@
 /**
- * Generic reduction over any set of axes: one workgroup per output element,
- * its invocations striding over the reduced elements, then a tree in
- * workgroup memory. Shapes and strides are uniforms; the shader is specialised
- * on the ranks, the dtype and the combine rule.
+ * Generic reduction over any set of axes. Two shapes of work: when each output
+ * has many inputs and there are few outputs, one workgroup per output element,
+ * its invocations striding over the reduced elements, then a tree in workgroup
+ * memory; otherwise one invocation per output element looping over its inputs
+ * (a workgroup per output would leave most lanes idle, which on a CPU adapter
+ * such as lavapipe costs seconds). Shapes and strides are uniforms; the shader
+ * is specialised on the ranks, the dtype, the combine rule and the variant.
  */
 import type { TensorView } from '../../backend.js';
 import { sizeOf } from '../../shape.js';
@@ -55,7 +58,38 @@ export function runReduce(
   }
   const combine = (a: string, v: string): string =>
     rule.combine.replace(/\bacc\b/g, a).replace(/\bv\b/g, v);
-  const code = `${WGSL_DTYPE_HELPERS}
+  const perThread = reduced <= 256 || outCount >= 4096;
+  const perThreadCode = `${WGSL_DTYPE_HELPERS}
+struct Params {
+  outCount: u32, reduced: u32, offset: u32, pad: u32,
+  kshape: array<vec4<u32>, ${kv}>, kstride: array<vec4<u32>, ${kv}>,
+  rshape: array<vec4<u32>, ${rv}>, rstride: array<vec4<u32>, ${rv}>,
+}
+@group(0) @binding(0) var<storage, read> x: array<${storageType(x.dtype)}>;
+@group(0) @binding(1) var<storage, read_write> out: array<${storageType(out.dtype)}>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+@compute @workgroup_size(${WG})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
+  let o = gid.x + gid.y * nw.x * ${WG}u;
+  if (o >= p.outCount) { return; }
+  var rem = o;
+  var base = p.offset;
+  ${keptCode.join('\n  ')}
+  let n = f32(p.reduced);
+  var acc: ${rule.acc} = ${rule.init};
+  for (var r = 0u; r < p.reduced; r = r + 1u) {
+    var rr = r;
+    var off = base;
+    ${redCode.join('\n    ')}
+    let v = ${rule.acc}(${loadExpr('x', x.dtype, 'off')});
+    acc = ${combine('acc', 'v')};
+  }
+  let r = ${rule.finalize};
+  out[o] = ${storeExpr(out.dtype, 'r', rule.acc)};
+}
+`;
+  const treeCode = `${WGSL_DTYPE_HELPERS}
 struct Params {
   outCount: u32, reduced: u32, offset: u32, pad: u32,
   kshape: array<vec4<u32>, ${kv}>, kstride: array<vec4<u32>, ${kv}>,
@@ -111,9 +145,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     words[at.rt + i] = x.strides[a]!;
   });
   backend.dispatch({
-    pipeline: backend.pipeline(code),
+    pipeline: backend.pipeline(perThread ? perThreadCode : treeCode),
     buffers: [(x.handle as GpuStorage).buffer, (out.handle as GpuStorage).buffer],
     params: words.buffer,
-    grid: gridFor(backend, outCount * WG),
+    grid: gridFor(backend, perThread ? outCount : outCount * WG),
   });
 }

@@ -1,0 +1,3 @@
+// Package benchmarks; each module prints its own table.
+import './data.ts';
+import './tokenizer.ts';

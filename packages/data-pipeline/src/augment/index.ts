@@ -1,0 +1,11 @@
+export * from './wordnet/index.js';
+export type { TextAugmentation, SyncTextAugmentation } from './augmentation.js';
+export { synonymReplacement, randomInsertion } from './synonyms.js';
+export type { SynonymAugmentationOptions } from './synonyms.js';
+export { randomSwap, randomDeletion } from './eda.js';
+export { sentenceShuffle, splitSentences } from './sentence-shuffle.js';
+export { backTranslation } from './back-translation.js';
+export type { TranslateFn, BackTranslationOptions } from './back-translation.js';
+export { augmentText, augmentDocuments } from './augment.js';
+export type { AugmentDocumentsOptions, AugmentedMeta } from './augment.js';
+export { EDA_STOP_WORDS } from './word-tokens.js';

@@ -1,0 +1,10 @@
+export { paddingReport } from './waste.js';
+export type { TokenUsage, PaddingReport } from './waste.js';
+export { DEFAULT_LENGTH_BUCKETS } from './buckets.js';
+export type { LengthBucket } from './buckets.js';
+export { bucketBatches } from './bucket-batching.js';
+export type { BucketBatchingOptions, LengthBatch } from './bucket-batching.js';
+export { padBatch } from './padding.js';
+export type { PadOptions, PaddedBatch } from './padding.js';
+export { packSequences, segmentAttentionMask } from './packing.js';
+export type { PackOptions, PackedBatch } from './packing.js';

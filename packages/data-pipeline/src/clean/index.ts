@@ -1,0 +1,14 @@
+export type { CleaningStep, StepOutcome } from './step.js';
+export type { CleaningReport, StepReport, DocumentAction } from './report.js';
+export { CleaningPipeline, cleanDocuments } from './pipeline.js';
+export type { CleaningPipelineOptions } from './pipeline.js';
+export { unicodeNormalization } from './normalize.js';
+export type { UnicodeForm } from './normalize.js';
+export { exactDedup } from './exact-dedup.js';
+export type { ExactDedupOptions } from './exact-dedup.js';
+export { shannonEntropy, characterEntropy, wordEntropy, entropyFilter } from './entropy.js';
+export type { EntropyFilterOptions } from './entropy.js';
+export { redactPii, piiRedaction } from './redact.js';
+export type { PiiKind, PiiRedactionOptions, PiiRedactionResult } from './redact.js';
+export * from './minhash/index.js';
+export * from './quality/index.js';

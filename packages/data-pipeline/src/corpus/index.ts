@@ -1,0 +1,2 @@
+export type { TextDocument, DocumentSource } from './document.js';
+export * from './brown/index.js';

@@ -1,0 +1,51 @@
+// Hand-picked strings that stress pre-tokenisation and byte handling beyond English prose.
+
+/** Well-formed text: emoji, CJK, other scripts, code, whitespace runs, contractions, numbers. */
+export const VARIED_SAMPLES: readonly string[] = [
+  '',
+  ' ',
+  'Hello, world!',
+  "I'm sure it's what they'd've wanted; we'll see. DON'T SHOUT, IT'S RUDE. 'Quoted' text.",
+  'Emoji: 😀😃😄 👍🏽 👨‍👩‍👧‍👦 🇯🇵🇺🇸 🏳️‍🌈 ❤️‍🔥 1️⃣',
+  '中文文本，包括标点。日本語のテキスト、カタカナとひらがな。한국어 문장입니다.',
+  'Ελληνικά, русский текст, עברית, العربية, हिन्दी, ไทย, Tiếng Việt có dấu.',
+  'Combining: e\u0301 a\u0308 n\u0303 — NFC vs NFD: \u00e9 vs e\u0301; zero\u200bwidth\u200djoiner',
+  'function add(a: number, b: number): number {\n  return a + b; // sum\n}\n',
+  'def f(x):\n\tif x > 0:\n\t\treturn x ** 2\n\treturn -x\n\n\n',
+  '{"key": [1, 2.5, -3e10, null, true], "nested": {"a": "b\\n"}}',
+  '<html>\r\n  <body class="x">&amp; &#x1F600;</body>\r\n</html>\r\n',
+  "SELECT * FROM users WHERE id IN (1,2,3) AND name LIKE '%o''brien%';",
+  'spaces:     five, tabs:\t\t\ttwo, mixed: \t \t , newlines:\n\n\n\nend',
+  '   leading and trailing   ',
+  'trailing newline then spaces\n   ',
+  'trailing spaces then newline   \n',
+  '\n\n\n',
+  '\r\n\r\n  \r\n',
+  'Numbers: 0 7 42 123 1234 12345 1234567890 3.14159 1,000,000 2024-06-01 0xFF 1e-9',
+  'a'.repeat(300),
+  ' '.repeat(257) + 'x',
+  '\n'.repeat(200),
+  'MiXeD CaSe WoRdS and ALLCAPS and lowercase',
+  'URLs: https://example.com/path?q=1&r=two#frag and emails a.b@c.io',
+  'Math: ∑_{i=1}^{n} x_i² ≤ ∞, ∀x∈ℝ, √2 ≈ 1.414, ½ ¾ ⅞',
+  'Symbols: © ® ™ § ¶ † ‡ • … ‰ ′ ″ € £ ¥ ₹ ₿',
+  'Control chars: \u0000\u0001\u0007\u001b[31mred\u001b[0m\u007f',
+  'Astral: 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𝕄𝕒𝕥𝕙 𓀀𓀁 𠀀𠀁 (CJK Ext B)',
+  "'s 's 'S 'T 'Re 'rE 'LL 'lL 'D 'M 'VE x's",
+  'Mixed\u00a0no-break\u2003em-space\u3000ideographic-space end',
+  'base64: SGVsbG8gV29ybGQhIFRoaXMgaXMgYSBsb25nZXIgc3RyaW5nIHRvIGVuY29kZS4=',
+  '<|endoftext|> looks special but is plain text unless allowed <|fim_prefix|>',
+];
+
+/** Strings with lone surrogates (invalid UTF-16). */
+export const LONE_SURROGATE_SAMPLES: readonly string[] = [
+  '\ud800',
+  '\udfff',
+  'a\ud800b',
+  'x\udc00\ud800y',
+  '\ud83d',
+  'emoji half: \ud83d and low \ude00 then whole 😀',
+  ' \ud800 \udbff\n\udc00',
+  'trailing high \ud83d',
+  '\udfff\ud800',
+];
