@@ -35,7 +35,10 @@ export {
 export type { OutputSpec } from './execute.js';
 export { DisposedTensorError, DeviceMismatchError } from './errors.js';
 export { CpuBackend } from './backends/cpu/cpu-backend.js';
-export { WebGpuBackend } from './backends/webgpu/webgpu-backend.js';
+export { WebGpuBackend, GpuStorage } from './backends/webgpu/webgpu-backend.js';
+export { CpuStorage, dataOf } from './backends/cpu/cpu-backend.js';
+export { gridFor, WORKGROUP } from './backends/webgpu/elementwise-codegen.js';
+export { WGSL_DTYPE_HELPERS, loadExpr, storeExpr, storageType, loadedType } from './backends/webgpu/wgsl-dtype.js';
 export type { Dispatch } from './backends/webgpu/webgpu-backend.js';
 export { acquireGpu, releaseGpu } from './backends/webgpu/adapter.js';
 export type { AdapterSummary, GpuContext, AcquireGpuOptions } from './backends/webgpu/adapter.js';

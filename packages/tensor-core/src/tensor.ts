@@ -135,7 +135,7 @@ export class Tensor {
     return this;
   }
 
-  /** @internal Sets `.grad` and hands its ownership to this tensor. */
+  /** Sets `.grad` (null clears it), disposing the previous one; the tensor owns its gradient from then on. */
   setGrad(grad: Tensor | null): void {
     if (this.grad && this.grad !== grad) this.grad.dispose();
     if (grad) untrack(grad);
@@ -303,6 +303,67 @@ export class Tensor {
   }
   /** See {@link ops.contiguous}. */ contiguous(): Tensor {
     return ops.contiguous(this);
+  }
+
+  /** See {@link ops.matmul}. */
+  matmul(b: Tensor, options?: ops.MatmulOptions): Tensor {
+    return ops.matmul(this, b, options);
+  }
+  /** See {@link ops.softmax}. */
+  softmax(axis?: number): Tensor {
+    return ops.softmax(this, axis);
+  }
+  /** See {@link ops.logSoftmax}. */
+  logSoftmax(axis?: number): Tensor {
+    return ops.logSoftmax(this, axis);
+  }
+  /** See {@link ops.logsumexp}. */
+  logsumexp(options?: ops.ReduceOptions): Tensor {
+    return ops.logsumexp(this, options);
+  }
+  /** See {@link ops.variance}. */
+  variance(options?: ops.VarianceOptions): Tensor {
+    return ops.variance(this, options);
+  }
+  /** See {@link ops.argmax}. */
+  argmax(options?: ops.ArgReduceOptions): Tensor {
+    return ops.argmax(this, options);
+  }
+  /** See {@link ops.argmin}. */
+  argmin(options?: ops.ArgReduceOptions): Tensor {
+    return ops.argmin(this, options);
+  }
+  /** See {@link ops.prod}. */
+  prod(options?: ops.ReduceOptions): Tensor {
+    return ops.prod(this, options);
+  }
+  /** See {@link ops.indexSelect}. */
+  indexSelect(axis: number, index: Tensor): Tensor {
+    return ops.indexSelect(this, axis, index);
+  }
+  /** See {@link ops.gather}. */
+  gather(axis: number, index: Tensor): Tensor {
+    return ops.gather(this, axis, index);
+  }
+  /** See {@link ops.split}. */
+  split(sizes: number | readonly number[], axis?: number): Tensor[] {
+    return ops.split(this, sizes, axis);
+  }
+  /** See {@link ops.pad}. */
+  pad(pads: readonly (readonly [number, number])[], value?: number): Tensor {
+    return ops.pad(this, pads, value);
+  }
+  /** See {@link ops.topk}. */
+  topk(k: number, options?: ops.TopkOptions): ops.TopkResult {
+    return ops.topk(this, k, options);
+  }
+  /** See {@link ops.cumsum}. */
+  cumsum(axis: number, options?: ops.CumsumOptions): Tensor {
+    return ops.cumsum(this, axis, options);
+  }
+  /** See {@link ops.where}: `cond.where(a, b)`. */
+  where(a: ops.TensorLike, b: ops.TensorLike): Tensor {
+    return ops.where(this, a, b);
   }
 
   toString(): string {
