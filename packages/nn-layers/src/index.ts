@@ -21,7 +21,7 @@ export { DecoderBlock } from './layers/decoder-block.js';
 export type { DecoderBlockOptions } from './layers/decoder-block.js';
 export { normalInit, constantInit } from './layers/init.js';
 export type { InitOptions } from './layers/init.js';
-export { CausalLm } from './models/causal-lm.js';
+export { CausalLm, DecoderStack } from './models/causal-lm.js';
 export type { CausalLmCallOptions, ForwardHooks } from './models/causal-lm.js';
 export { resolveConfig, sharingGroups, toHfConfig, fromHfConfig } from './models/config.js';
 export type { CausalLmConfig } from './models/config.js';

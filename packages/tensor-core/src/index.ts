@@ -20,6 +20,7 @@ export {
 export * from './ops/index.js';
 export { noGrad, enableGrad, isGradEnabled } from './autograd/grad-mode.js';
 export { scope, keep } from './memory/scope.js';
+export type { Releasable, Disposable } from './memory/scope.js';
 export { registerKernel, getKernel, hasKernel, registeredOps } from './registry.js';
 export type { Kernel } from './registry.js';
 export type { Backend, BackendName, HostArray, StorageHandle, TensorView } from './backend.js';
@@ -35,10 +36,22 @@ export {
 export type { OutputSpec } from './execute.js';
 export { DisposedTensorError, DeviceMismatchError } from './errors.js';
 export { CpuBackend } from './backends/cpu/cpu-backend.js';
+export type { CpuBackendOptions } from './backends/cpu/cpu-backend.js';
+export { Storage } from './memory/storage.js';
+export type { MemoryCounters } from './memory/storage.js';
+export type { BackwardFn } from './autograd/node.js';
+export { GradNode } from './autograd/node.js';
+export type { GradEdge } from './autograd/node.js';
 export { WebGpuBackend, GpuStorage } from './backends/webgpu/webgpu-backend.js';
 export { CpuStorage, dataOf } from './backends/cpu/cpu-backend.js';
 export { gridFor, WORKGROUP } from './backends/webgpu/elementwise-codegen.js';
-export { WGSL_DTYPE_HELPERS, loadExpr, storeExpr, storageType, loadedType } from './backends/webgpu/wgsl-dtype.js';
+export {
+  WGSL_DTYPE_HELPERS,
+  loadExpr,
+  storeExpr,
+  storageType,
+  loadedType,
+} from './backends/webgpu/wgsl-dtype.js';
 export type { Dispatch } from './backends/webgpu/webgpu-backend.js';
 export { acquireGpu, releaseGpu } from './backends/webgpu/adapter.js';
 export type { AdapterSummary, GpuContext, AcquireGpuOptions } from './backends/webgpu/adapter.js';

@@ -30,8 +30,8 @@ export interface CausalLmCallOptions {
   hooks?: ForwardHooks;
 }
 
-/** The model container named `model` in Hugging Face's layout. */
-class DecoderStack extends Module {
+/** The model container named `model` in Hugging Face's layout: embedding, layers, final norm. */
+export class DecoderStack extends Module {
   readonly embed: Embedding;
   readonly layers: DecoderBlock[];
   readonly norm: RmsNorm | LayerNorm;
