@@ -46,6 +46,15 @@ export { WebGpuBackend, GpuStorage } from './backends/webgpu/webgpu-backend.js';
 export { CpuStorage, dataOf } from './backends/cpu/cpu-backend.js';
 export { gridFor, WORKGROUP } from './backends/webgpu/elementwise-codegen.js';
 export {
+  bufferOf,
+  foldGrid,
+  assertBindable,
+  uniformStruct,
+  packUniforms,
+} from './backends/webgpu/kernel-helpers.js';
+export type { UniformField } from './backends/webgpu/kernel-helpers.js';
+export { valuesOf, offsetsOf } from './backends/cpu/strided.js';
+export {
   WGSL_DTYPE_HELPERS,
   loadExpr,
   storeExpr,

@@ -7,6 +7,7 @@ import type { TensorView } from '../../backend.js';
 import type { DType } from '../../dtype.js';
 import { broadcastStrides, sizeOf } from '../../shape.js';
 import { WGSL_BINARY_HELPERS, WGSL_HELPERS } from '../../ops/elementwise-table.js';
+import { foldGrid } from './kernel-helpers.js';
 import type { GpuStorage, WebGpuBackend } from './webgpu-backend.js';
 import { WGSL_DTYPE_HELPERS, loadExpr, loadedType, storageType, storeExpr } from './wgsl-dtype.js';
 
@@ -101,13 +102,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 `;
 }
 
-/** Workgroup grid covering `invocations` threads, folded into 2D past the per-dimension limit. */
+/** Workgroup grid covering `invocations` threads (64 per workgroup), folded into 2D past the per-dimension limit. */
 export function gridFor(backend: WebGpuBackend, invocations: number): [number, number] {
-  const groups = Math.ceil(invocations / WORKGROUP);
-  const maxX = backend.limits.maxComputeWorkgroupsPerDimension;
-  if (groups <= maxX) return [groups, 1];
-  const y = Math.ceil(groups / maxX);
-  return [Math.ceil(groups / y), y];
+  return foldGrid(backend, Math.ceil(invocations / WORKGROUP));
 }
 
 /** Encodes an elementwise op: inputs broadcast to the output's shape. */
