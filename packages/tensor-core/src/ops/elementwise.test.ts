@@ -260,6 +260,12 @@ describe('casts round to nearest even, bit-exactly on both backends', () => {
     });
   }
 
+  it('a cast to the same dtype is a tracked view: gradients flow and scope frees it', async () => {
+    const [x] = onEach([d.ref], [1, 2], [2], 'f32', true);
+    ops.sum(ops.mul(ops.cast(x!, 'f32'), 3)).backward();
+    expect(await values(x!.grad!)).toEqual([3, 3]);
+  });
+
   it('float → int truncates toward zero; int → bool is non-zero', async () => {
     for (const dev of [d.gpu, d.ref]) {
       const [x] = onEach([dev], [-2.7, -0.5, 0.5, 2.7, 100.2], [5]);

@@ -191,7 +191,12 @@ export function gelu(x: Tensor, approximate: 'erf' | 'tanh' = 'erf'): Tensor {
 export function cast(x: Tensor, dtype: DType): Tensor {
   assertDType(dtype, 'cast');
   const device = commonDevice('cast', [x], ['x']);
-  if (x.dtype === dtype) return x.share();
+  if (x.dtype === dtype) {
+    // A tracked view: scope() frees it like any op result, and gradients flow through.
+    const v = x.view(x.shape, x.strides, x.offset);
+    if (needsGrad(x)) record('cast', [x], [v], [], ([g]) => [g!.share()]);
+    return v;
+  }
   const [y] = execute('cast', device, [x], [{ shape: x.shape, dtype }], {});
   if (isFloat(dtype) && isFloat(x.dtype) && needsGrad(x)) {
     const from = x.dtype;
