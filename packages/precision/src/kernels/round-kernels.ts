@@ -49,7 +49,7 @@ const FIELDS: readonly UniformField[] = [
 const WGSL_SR = /* wgsl */ `
 fn prec_sr_bf16(x: f32, r: u32) -> u32 {
   let bits = bitcast<u32>(x);
-  if ((bits & 0x7f800000u) == 0x7f800000u) { return prec_f32_to_bf16(x); }
+  if ((bits & 0x7f800000u) == 0x7f800000u) { return fathom_f32_to_bf16(x); }
   return ((bits + (r & 0xffffu)) >> 16u) & 0xffffu;
 }
 `;
@@ -72,8 +72,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     stochastic
       ? `prec_sr_bf16(${v}, ${r})`
       : dtype === 'f16'
-        ? `prec_f32_to_f16(${v})`
-        : `prec_f32_to_bf16(${v})`;
+        ? `fathom_f32_to_f16(${v})`
+        : `fathom_f32_to_bf16(${v})`;
   return /* wgsl */ `${head}
 @group(0) @binding(1) ${stochastic ? 'var<storage, read> bits: array<u32>;\n@group(0) @binding(2)' : ''} var<storage, read_write> p: array<u32>;
 @group(0) @binding(${stochastic ? 3 : 2}) var<uniform> u: Params;
