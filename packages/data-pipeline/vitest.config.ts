@@ -5,5 +5,6 @@ export default defineProject({
     name: 'data-pipeline',
     include: ['src/**/*.test.ts'],
     testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });

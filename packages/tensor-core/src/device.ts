@@ -4,20 +4,26 @@
 // Opening a device must find every kernel registered: these modules register on import.
 import './backends/cpu/kernels.js';
 import './backends/webgpu/kernels.js';
+import './backends/wasm/kernels.js';
 import type { Backend, BackendName } from './backend.js';
 import { CpuBackend } from './backends/cpu/cpu-backend.js';
-import { acquireGpu } from './backends/webgpu/adapter.js';
+import { acquireGpu, releaseGpu } from './backends/webgpu/adapter.js';
 import { WebGpuBackend } from './backends/webgpu/webgpu-backend.js';
+import { registerWasmFallbacks } from './backends/wasm/fallback.js';
+import { WasmBackend } from './backends/wasm/wasm-backend.js';
 import type { MemoryCounters } from './memory/storage.js';
 
 /** Options for {@link Device.open}. */
 export interface DeviceOptions {
   /**
-   * `webgpu`, `cpu` (the reference backend) or `auto` (default): WebGPU when an adapter
-   * exists, otherwise the reference backend. The environment variable `FATHOM_BACKEND`
-   * overrides `auto`.
+   * `webgpu`, `wasm` (WebAssembly SIMD on worker threads), `cpu` (the reference backend)
+   * or `auto` (default): WebGPU on a hardware adapter, otherwise `wasm` (the only adapter
+   * is a software one such as lavapipe or SwiftShader, or there is none). The environment
+   * variable `FATHOM_BACKEND` overrides `auto`.
    */
   backend?: BackendName | 'auto';
+  /** wasm only: threads kernels split across, the calling one included (default `os.availableParallelism()`). */
+  threads?: number;
   /** Reference backend only: hold and compute floats in float64 (the oracle for tests). */
   float64?: boolean;
   /** Print the one-line notice saying which backend `auto` chose and why (default true). */
@@ -81,37 +87,48 @@ export class Device {
     const choice = requested === 'auto' && env?.FATHOM_BACKEND ? env.FATHOM_BACKEND : requested;
     if (!['auto', 'webgpu', 'cpu', 'wasm'].includes(choice)) {
       throw new RangeError(
-        `Device.open: backend '${choice}' is unknown; expected 'webgpu', 'cpu' or 'auto'`,
+        `Device.open: backend '${choice}' is unknown; expected 'webgpu', 'wasm', 'cpu' or 'auto'`,
       );
     }
-    if (choice === 'wasm') {
-      throw new RangeError(
-        `Device.open: the 'wasm' backend is not part of this release; use 'webgpu', 'cpu' or 'auto'`,
+    const openWasm = async (reason: string): Promise<Device> => {
+      // Kernels registered by other packages since tensor-core loaded get fallbacks too.
+      registerWasmFallbacks();
+      const backend = await WasmBackend.create(
+        options.threads !== undefined ? { threads: options.threads } : {},
       );
-    }
+      return new Device(backend, reason);
+    };
+    if (choice === 'wasm') return openWasm('requested');
     if (choice === 'cpu') {
       return new Device(new CpuBackend({ float64: options.float64 ?? false }), 'requested');
     }
     const got = await acquireGpu(
       options.powerPreference ? { powerPreference: options.powerPreference } : {},
     );
-    if (got.ok) {
+    const software = got.ok && got.context.summary.isSoftware;
+    if (got.ok && (choice === 'webgpu' || !software)) {
       const device = new Device(
         new WebGpuBackend(got.context),
         choice === 'auto' ? 'auto: a WebGPU adapter is available' : 'requested',
       );
       if (choice === 'auto' && options.announce !== false) {
-        console.error(
-          `[fathom] backend webgpu: ${got.context.summary.description}${got.context.summary.isSoftware ? ' (software adapter)' : ''}`,
-        );
+        console.error(`[fathom] backend webgpu: ${got.context.summary.description}`);
       }
       return device;
     }
-    if (choice === 'webgpu')
+    if (!got.ok && choice === 'webgpu')
       throw new Error(`Device.open: backend 'webgpu' requested but ${got.reason}`);
-    const device = new Device(new CpuBackend({ float64: false }), `auto: ${got.reason}`);
+    // auto without a hardware adapter: WebAssembly SIMD beats a software rasterizer.
+    let why: string;
+    if (got.ok) {
+      why = `the only WebGPU adapter is a software one (${got.context.summary.description})`;
+      releaseGpu(got.context);
+    } else {
+      why = got.reason;
+    }
+    const device = await openWasm(`auto: ${why}`);
     if (options.announce !== false)
-      console.error(`[fathom] backend cpu (reference): ${got.reason}`);
+      console.error(`[fathom] backend wasm (${device.backend.description}): ${why}`);
     return device;
   }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WebGpuBackend } from './backends/webgpu/webgpu-backend.js';
 import { Device } from './device.js';
 import * as ops from './ops/index.js';
 import type { Tensor } from './tensor.js';
@@ -92,11 +93,13 @@ describe('devices', () => {
     expect(Array.from(await y.toArray())).toEqual([1, 2, 3]);
   });
 
-  it("'auto' picks WebGPU when an adapter exists and names the reason", async () => {
+  it("'auto' picks WebGPU on a hardware adapter, wasm on a software one, and names the reason", async () => {
+    const software = (d.gpu.backend as WebGpuBackend).context.summary.isSoftware;
     const dev = await Device.open({ backend: 'auto', announce: false });
     try {
-      expect(dev.kind).toBe('webgpu');
+      expect(dev.kind).toBe(software ? 'wasm' : 'webgpu');
       expect(dev.reason).toContain('auto');
+      if (software) expect(dev.reason).toContain('software');
     } finally {
       dev.close();
     }

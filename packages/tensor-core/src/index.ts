@@ -36,6 +36,9 @@ export {
 export type { OutputSpec } from './execute.js';
 export { DisposedTensorError, DeviceMismatchError } from './errors.js';
 export { CpuBackend } from './backends/cpu/cpu-backend.js';
+export { WasmBackend, WasmStorage } from './backends/wasm/wasm-backend.js';
+export type { KernelCounts } from './backends/wasm/wasm-backend.js';
+export { registerWasmFallbacks } from './backends/wasm/fallback.js';
 export type { CpuBackendOptions } from './backends/cpu/cpu-backend.js';
 export { Storage } from './memory/storage.js';
 export type { MemoryCounters } from './memory/storage.js';
@@ -65,4 +68,7 @@ export type { Dispatch } from './backends/webgpu/webgpu-backend.js';
 export { acquireGpu, releaseGpu } from './backends/webgpu/adapter.js';
 export type { AdapterSummary, GpuContext, AcquireGpuOptions } from './backends/webgpu/adapter.js';
 export { runSelfCheck } from './backends/webgpu/self-check.js';
+export { tuneMatmul } from './backends/webgpu/matmul-tune-run.js';
+export type { TuneMatmulOptions, TuneMatmulResult } from './backends/webgpu/matmul-tune-run.js';
+export type { DirectTile } from './backends/webgpu/matmul-direct.js';
 export type { SelfCheckResult } from './backends/webgpu/self-check.js';

@@ -12,5 +12,8 @@ export * from './reduce-extra.js';
 export * from './indexing.js';
 export * from './join.js';
 export * from './topk-cumsum.js';
+export * from './swiglu.js';
+export * from './attention.js';
+export * from './linear.js';
 export { backward } from '../autograd/backward.js';
 export type { BackwardOptions } from '../autograd/backward.js';

@@ -25,9 +25,14 @@ export function uniformValues(rand: () => number, n: number, lo = -1, hi = 1): F
   return Float64Array.from({ length: n }, () => lo + (hi - lo) * rand());
 }
 
-/** The devices a test compares: WebGPU, the reference backend in float64 (the oracle), and in float32. */
+/**
+ * The devices a test compares: WebGPU, WebAssembly, the reference backend in float64
+ * (the oracle), and in float32.
+ */
 export interface TestDevices {
   gpu: Device;
+  /** The WebAssembly SIMD backend (with worker threads). */
+  wasm: Device;
   ref: Device;
   cpu: Device;
   close(): void;
@@ -36,14 +41,17 @@ export interface TestDevices {
 /** Opens the devices of {@link TestDevices}. WebGPU must exist: CI installs lavapipe, so its absence fails. */
 export async function openTestDevices(): Promise<TestDevices> {
   const gpu = await Device.open({ backend: 'webgpu' });
+  const wasm = await Device.open({ backend: 'wasm' });
   const ref = await Device.open({ backend: 'cpu', float64: true });
   const cpu = await Device.open({ backend: 'cpu' });
   return {
     gpu,
+    wasm,
     ref,
     cpu,
     close() {
       gpu.close();
+      wasm.close();
       ref.close();
       cpu.close();
     },

@@ -11,3 +11,6 @@ import './reduce-extra-kernels.js';
 import './indexing-kernels.js';
 import './join-kernels.js';
 import './topk-cumsum-kernels.js';
+import './swiglu-kernels.js';
+import './attention-kernels.js';
+import './linear-kernels.js';

@@ -13,6 +13,11 @@ export interface AdapterSummary {
   isSoftware: boolean;
   /** Whether the adapter offers `shader-f16`, and the device was given it. */
   shaderF16: boolean;
+  /**
+   * Whether the device was given the `subgroups` feature and every subgroup has at least
+   * 8 lanes (what the subgroup matmul tiles assume); 0-lane adapters report false.
+   */
+  subgroups: boolean;
 }
 
 /** A live WebGPU device together with what keeps it alive. */
@@ -96,7 +101,12 @@ export async function acquireGpu(
     if (typeof value === 'number') requiredLimits[key] = value;
   }
   const shaderF16 = adapter.features.has('shader-f16');
-  const requiredFeatures: GPUFeatureName[] = shaderF16 ? ['shader-f16'] : [];
+  const subgroupMin = (adapter.info as { subgroupMinSize?: number }).subgroupMinSize ?? 0;
+  const subgroups = adapter.features.has('subgroups' as GPUFeatureName) && subgroupMin >= 8;
+  const requiredFeatures: GPUFeatureName[] = [
+    ...(shaderF16 ? (['shader-f16'] as GPUFeatureName[]) : []),
+    ...(subgroups ? (['subgroups'] as GPUFeatureName[]) : []),
+  ];
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
 
   const info = adapter.info;
@@ -112,6 +122,7 @@ export async function acquireGpu(
       SOFTWARE_ADAPTER.test(description) ||
       (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
     shaderF16,
+    subgroups,
   };
   liveDawnInstances.add(gpu);
   return { ok: true, context: { gpu, adapter, device, summary } };

@@ -1,5 +1,11 @@
 /**
- * WebGPU kernel of matmul: 64×64 output tiles per workgroup of 16×16
+ * WebGPU kernel of matmul. Products whose B is unit-stride along N (after a
+ * transposing copy when B is a transposed view) and whose N is a multiple of 4
+ * run the barrier-free register-blocked kernel of matmul-direct.ts with the
+ * tile the tuner chose for this adapter; everything else runs the shared-memory
+ * kernel below.
+ *
+ * Shared-memory kernel: 64×64 output tiles per workgroup of 16×16
  * invocations, each accumulating a 4×4 register block in f32 over K in steps
  * of 16 staged through workgroup memory. Operands are read in place through
  * their row, column and batch strides (transposed views need no copy); the
@@ -9,8 +15,10 @@
  */
 import type { TensorView } from '../../backend.js';
 import { isHalf } from '../../dtype.js';
-import { registerKernel } from '../../registry.js';
-import { broadcastStrides, sizeOf } from '../../shape.js';
+import { getKernel, registerKernel } from '../../registry.js';
+import { broadcastStrides, contiguousStrides, sizeOf } from '../../shape.js';
+import { type Epilogue, directPlan, dispatchDirect } from './matmul-direct.js';
+import { tileFor } from './matmul-tuner.js';
 import type { GpuStorage, WebGpuBackend } from './webgpu-backend.js';
 import { WGSL_DTYPE_HELPERS, loadExpr, storageType, storeExpr } from './wgsl-dtype.js';
 
@@ -136,17 +144,81 @@ function fastIndex(innerStride: number, outerStride: number, along: Fast, other:
   return along;
 }
 
-registerKernel<WebGpuBackend, unknown>('matmul', 'webgpu', (backend, [a, b], [c]) => {
-  const out = c!;
-  if (isHalf(out.dtype)) throw new Error('internal: matmul writes f32; execute() casts to 16-bit');
+/**
+ * A contiguous copy of B (`[...batchB, K, N]`, row-major) when B is a transposed view
+ * (unit stride along K), so the direct kernel can read it along N. The caller releases it.
+ */
+function transposedCopy(backend: WebGpuBackend, b: TensorView): TensorView | null {
+  const r = b.shape.length;
+  const [brs, bcs] = [b.strides[r - 2]!, b.strides[r - 1]!];
+  if (bcs === 1 || brs !== 1) return null;
+  if (b.dtype !== 'f32' && b.dtype !== 'f16' && b.dtype !== 'bf16') return null;
+  // The copy kernel widens 16-bit values to f32 (it writes 32-bit words).
+  const elements = sizeOf(b.shape);
+  const handle = backend.allocate('f32', elements);
+  const view: TensorView = {
+    handle,
+    dtype: 'f32',
+    shape: b.shape,
+    strides: contiguousStrides(b.shape),
+    offset: 0,
+  };
+  getKernel('copy', 'webgpu')(backend, [b], [view], {});
+  return view;
+}
+
+/**
+ * Encodes `out = epilogue(a · b)` with the direct kernel where it applies (see the
+ * module comment). Returns false, encoding nothing, where it does not.
+ */
+export function encodeDirect(
+  backend: WebGpuBackend,
+  a: TensorView,
+  b: TensorView,
+  out: TensorView,
+  epi?: Epilogue,
+): boolean {
   const rank = out.shape.length;
   const batchShape = out.shape.slice(0, rank - 2);
   const [m, n] = [out.shape[rank - 2]!, out.shape[rank - 1]!];
-  const k = a!.shape[a!.shape.length - 1]!;
+  // The epilogue reads the bias as vec4s.
+  if (epi?.bias && epi.bias.offset % 4 !== 0) return false;
+  let bView = b;
+  let temp: TensorView | null = null;
+  let mode = directPlan(a, b, out, batchShape);
+  if (mode === null && n % 4 === 0 && out.dtype === 'f32') {
+    temp = transposedCopy(backend, b);
+    if (temp) {
+      bView = temp;
+      mode = directPlan(a, temp, out, batchShape);
+    }
+  }
+  if (mode === null) {
+    if (temp) backend.release(temp.handle);
+    return false;
+  }
+  const tile = tileFor(backend, mode, m, n, sizeOf(batchShape));
+  dispatchDirect(backend, a, bView, out, mode, tile, epi);
+  // Safe while the dispatch is pending: later users of the pooled buffer run after it.
+  if (temp) backend.release(temp.handle);
+  return true;
+}
+
+/** Encodes the shared-memory kernel (any strides, any N). */
+export function encodeShared(
+  backend: WebGpuBackend,
+  a: TensorView,
+  b: TensorView,
+  out: TensorView,
+): void {
+  const rank = out.shape.length;
+  const batchShape = out.shape.slice(0, rank - 2);
+  const [m, n] = [out.shape[rank - 2]!, out.shape[rank - 1]!];
+  const k = a.shape[a.shape.length - 1]!;
   const batch = sizeOf(batchShape);
   if (m === 0 || n === 0 || batch === 0) return;
-  const [ars, acs] = a!.strides.slice(-2) as [number, number];
-  const [brs, bcs] = b!.strides.slice(-2) as [number, number];
+  const [ars, acs] = a.strides.slice(-2) as [number, number];
+  const [brs, bcs] = b.strides.slice(-2) as [number, number];
   // Unit stride along K makes A's tile walk K fastest; along M, M fastest. B likewise with N.
   const aFast = fastIndex(acs, ars, 'k', 'mn');
   const bFast = fastIndex(bcs, brs, 'mn', 'k');
@@ -164,22 +236,41 @@ registerKernel<WebGpuBackend, unknown>('matmul', 'webgpu', (backend, [a, b], [c]
     );
   }
   const words = new Uint32Array(16 + 3 * bv * 4);
-  words.set([m, n, k, batch, a!.offset, ars, acs, b!.offset, brs, bcs, tilesY, foldY, batchRank]);
-  const as = batchStrides(a!, batchShape);
-  const bs = batchStrides(b!, batchShape);
+  words.set([m, n, k, batch, a.offset, ars, acs, b.offset, brs, bcs, tilesY, foldY, batchRank]);
+  const as = batchStrides(a, batchShape);
+  const bs = batchStrides(b, batchShape);
   batchShape.forEach((d, i) => {
     words[16 + i] = d;
     words[16 + bv * 4 + i] = as[i]!;
     words[16 + 2 * bv * 4 + i] = bs[i]!;
   });
   backend.dispatch({
-    pipeline: backend.pipeline(shader(a!, b!, out, aFast, bFast, bv)),
+    pipeline: backend.pipeline(shader(a, b, out, aFast, bFast, bv)),
     buffers: [
-      (a!.handle as GpuStorage).buffer,
-      (b!.handle as GpuStorage).buffer,
+      (a.handle as GpuStorage).buffer,
+      (b.handle as GpuStorage).buffer,
       (out.handle as GpuStorage).buffer,
     ],
     params: words.buffer,
     grid: [tilesX, tilesY * foldY, gridZ],
   });
+}
+
+/** Which kernel family products use: 'auto' (direct where it applies) or 'shared' (for benchmarks). */
+let family: 'auto' | 'shared' = 'auto';
+
+/** Selects the kernel family of later products (benchmarks compare them); returns the previous one. */
+export function setMatmulFamily(next: 'auto' | 'shared'): 'auto' | 'shared' {
+  const prev = family;
+  family = next;
+  return prev;
+}
+
+registerKernel<WebGpuBackend, unknown>('matmul', 'webgpu', (backend, [a, b], [c]) => {
+  const out = c!;
+  if (isHalf(out.dtype)) throw new Error('internal: matmul writes f32; execute() casts to 16-bit');
+  const rank = out.shape.length;
+  if (out.shape[rank - 2] === 0 || out.shape[rank - 1] === 0 || sizeOf(out.shape) === 0) return;
+  if (family === 'auto' && encodeDirect(backend, a!, b!, out)) return;
+  encodeShared(backend, a!, b!, out);
 });

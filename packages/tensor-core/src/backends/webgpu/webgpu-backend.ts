@@ -51,6 +51,8 @@ export class WebGpuBackend implements Backend {
   private firstError: string | null = null;
   /** Submits so far (a training step should take a few). */
   submits = 0;
+  /** GPU buffers created so far (storage and readback); a steady-state training step adds none. */
+  buffersCreated = 0;
 
   constructor(readonly context: GpuContext) {
     this.device = context.device;
@@ -81,7 +83,8 @@ export class WebGpuBackend implements Backend {
         `allocate: ${elements} ${dtype} values need ${bytes} bytes; this adapter's largest buffer is ${max} bytes`,
       );
     }
-    const { buffer } = this.storagePool.acquire(bytes);
+    const { buffer, created } = this.storagePool.acquire(bytes);
+    if (created) this.buffersCreated++;
     return new GpuStorage(buffer, bytes);
   }
 
@@ -110,7 +113,8 @@ export class WebGpuBackend implements Backend {
     const start = Math.floor((offset * size) / 4) * 4;
     const end = Math.ceil(((offset + count) * size) / 4) * 4;
     const length = Math.max(4, end - start);
-    const { buffer: staging } = this.readPool.acquire(length);
+    const { buffer: staging, created } = this.readPool.acquire(length);
+    if (created) this.buffersCreated++;
     this.endPass();
     this.encoder ??= this.device.createCommandEncoder();
     this.encoder.copyBufferToBuffer((handle as GpuStorage).buffer, start, staging, 0, length);
