@@ -18,7 +18,15 @@ import { Device, type WebGpuBackend, fromArray, scope } from '@fathom/tensor-cor
 import { TfGpt, type GptSizes } from '../src/tfjs-gpt.js';
 import { startTfWebGpu } from '../src/tfjs-setup.js';
 
-const SIZES: GptSizes = { vocab: 256, context: 128, dModel: 128, heads: 4, layers: 4, mlp: 512, batch: 8 };
+const SIZES: GptSizes = {
+  vocab: 256,
+  context: 128,
+  dModel: 128,
+  heads: 4,
+  layers: 4,
+  mlp: 512,
+  batch: 8,
+};
 const WARMUP = 2;
 const STEPS = Number(process.env.FATHOM_BENCH_STEPS ?? 5);
 const tokens = SIZES.batch * SIZES.context;
@@ -125,7 +133,9 @@ const rows = [
     'last loss': tfLoss.toFixed(4),
   },
 ];
-console.log(`\ntraining step, ${JSON.stringify(SIZES)}, ${STEPS} timed steps after ${WARMUP} warm-up`);
+console.log(
+  `\ntraining step, ${JSON.stringify(SIZES)}, ${STEPS} timed steps after ${WARMUP} warm-up`,
+);
 console.table(rows);
 console.log(`Fathom/TF.js tokens/s: ${(tfMs / fathomMs).toFixed(2)}×`);
 console.log(`Fathom steady state: ${JSON.stringify(steadyCheck)}`);
@@ -136,7 +146,11 @@ const results = {
   adapter: backend.context.summary.description,
   sizes: SIZES,
   steps: STEPS,
-  fathom: { msPerStep: fathomMs, tokensPerSecond: (tokens * 1000) / fathomMs, samples: fathomTimes },
+  fathom: {
+    msPerStep: fathomMs,
+    tokensPerSecond: (tokens * 1000) / fathomMs,
+    samples: fathomTimes,
+  },
   tfjs: { msPerStep: tfMs, tokensPerSecond: (tokens * 1000) / tfMs, samples: tfTimes },
   ratio: tfMs / fathomMs,
   steadyState: steadyCheck,

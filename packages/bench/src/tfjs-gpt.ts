@@ -86,7 +86,10 @@ export class TfGpt {
   private layerNorm(x: TfCore.Tensor, w: string, b: string): TfCore.Tensor {
     const tf = this.tf;
     const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), this.v(w)), this.v(b));
+    return tf.add(
+      tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5))), this.v(w)),
+      this.v(b),
+    );
   }
 
   private rope(x: TfCore.Tensor): TfCore.Tensor {

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type * as TfCore from '@tensorflow/tfjs-core';
 import type { Device, WebGpuBackend } from '../src/index.js';
 
 /** One row of a results table. */
@@ -90,7 +91,7 @@ print(json.dumps(out))
 }
 
 /** The TF.js module with its WebGPU backend running on Fathom's Dawn instance. */
-export type Tf = typeof import('@tensorflow/tfjs-core');
+export type Tf = typeof TfCore;
 
 /**
  * Starts TF.js's WebGPU backend on the Dawn instance of `device` (same adapter, same process):
@@ -99,7 +100,8 @@ export type Tf = typeof import('@tensorflow/tfjs-core');
 export async function startTfWebGpu(device: Device): Promise<Tf> {
   const backend = device.backend as WebGpuBackend;
   const g = globalThis as { navigator?: { gpu?: GPU } };
-  if (!g.navigator) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true });
+  if (!g.navigator)
+    Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true });
   (g.navigator as { gpu?: GPU }).gpu = backend.context.gpu;
   const tf = await import('@tensorflow/tfjs-core');
   // Gradients register separately from the core ops.

@@ -41,7 +41,9 @@ console.log(`adapter: ${results.adapter}\nmachine: ${results.machine}\npeer: ${r
 
 // Tile tuning (cached per adapter; quick here: only the classes the sizes below use).
 const tune = await tuneMatmul(device, { budgetMs: quick ? 10_000 : 40_000 });
-console.log(`matmul tiles: ${JSON.stringify(tune.tiles)}${tune.file ? ` (cached in ${tune.file})` : ''}`);
+console.log(
+  `matmul tiles: ${JSON.stringify(tune.tiles)}${tune.file ? ` (cached in ${tune.file})` : ''}`,
+);
 results.tiles = tune.tiles;
 
 // --- matmul -------------------------------------------------------------------------------
@@ -83,10 +85,15 @@ for (const n of sizes) {
     peer: gp,
     unit: 'GFLOP/s',
     ratio: gf / gp,
-    note: r ? `roof ${r.toFixed(0)} GFLOP/s; fathom ${((100 * gf) / r).toFixed(1)} % of roof` : 'no numpy',
+    note: r
+      ? `roof ${r.toFixed(0)} GFLOP/s; fathom ${((100 * gf) / r).toFixed(1)} % of roof`
+      : 'no numpy',
   });
 }
-printTable('f32 matmul (median; TF.js WebGPU is the peer; roof = numpy/OpenBLAS on these cores)', mmRows);
+printTable(
+  'f32 matmul (median; TF.js WebGPU is the peer; roof = numpy/OpenBLAS on these cores)',
+  mmRows,
+);
 results.matmul = mmRows;
 results.roof = roof;
 
@@ -132,7 +139,10 @@ for (const [op, rows, cols] of rowsCases) {
     ratio: peer / fathom,
   });
 }
-printTable('softmax and layer-norm (median ms incl. readback; ratio = peer time / fathom time)', normRows);
+printTable(
+  'softmax and layer-norm (median ms incl. readback; ratio = peer time / fathom time)',
+  normRows,
+);
 results.rows = normRows;
 
 // --- attention ------------------------------------------------------------------------------
@@ -219,8 +229,12 @@ const shared = await scope(async () => {
 });
 setMatmulFamily(prev);
 results.sharedMemoryMatmul = { n, gflops: (2 * n ** 3) / shared / 1e6 };
-console.log(`\nshared-memory 64×64 tiles at ${n}³: ${((2 * n ** 3) / shared / 1e6).toFixed(2)} GFLOP/s`);
+console.log(
+  `\nshared-memory 64×64 tiles at ${n}³: ${((2 * n ** 3) / shared / 1e6).toFixed(2)} GFLOP/s`,
+);
 
 results.seconds = (performance.now() - started) / 1000;
-console.log(`\nwrote ${saveResults(quick ? 'ops-quick' : 'ops', results)} in ${(results.seconds as number).toFixed(0)} s`);
+console.log(
+  `\nwrote ${saveResults(quick ? 'ops-quick' : 'ops', results)} in ${(results.seconds as number).toFixed(0)} s`,
+);
 device.close();

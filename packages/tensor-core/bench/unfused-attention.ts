@@ -1,5 +1,16 @@
 /** Attention written with separate ops (scores, mask, softmax, product): what the fused op replaces. */
-import { type Tensor, add, arange, full, le, matmul, mul, reshape, softmax, where } from '../src/index.js';
+import {
+  type Tensor,
+  add,
+  arange,
+  full,
+  le,
+  matmul,
+  mul,
+  reshape,
+  softmax,
+  where,
+} from '../src/index.js';
 
 /** softmax(q·kᵀ/√d + causal mask)·v for q, k, v [B, H, T, d]. */
 export function unfusedAttention(q: Tensor, k: Tensor, v: Tensor): Tensor {

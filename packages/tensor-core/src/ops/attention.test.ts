@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Device } from '../device.js';
 import { scope } from '../memory/scope.js';
 import type { Tensor } from '../tensor.js';
-import { gradCheck, openTestDevices, rng, uniformValues, type TestDevices } from '../test-utils/index.js';
+import {
+  gradCheck,
+  openTestDevices,
+  rng,
+  uniformValues,
+  type TestDevices,
+} from '../test-utils/index.js';
 import { compareFusedToComposition, compareWithGrads } from './fused-test-support.js';
 import * as ops from './index.js';
 
@@ -38,21 +44,33 @@ describe('causalAttention (flash-style, online softmax)', () => {
       d.ref,
       (q, k, v) => ops.causalAttention(q, k, v),
       (q, k, v) => unfused(q, k, v),
-      [[2, 2, 5, 3], [2, 2, 5, 3], [2, 2, 5, 3]],
+      [
+        [2, 2, 5, 3],
+        [2, 2, 5, 3],
+        [2, 2, 5, 3],
+      ],
       1,
     );
     await compareFusedToComposition(
       d.ref,
       (q, k, v) => ops.causalAttention(q, k, v, { kvOffset: 2 }),
       (q, k, v) => unfused(q, k, v, true, 2),
-      [[1, 4, 3, 4], [1, 2, 6, 4], [1, 2, 6, 4]],
+      [
+        [1, 4, 3, 4],
+        [1, 2, 6, 4],
+        [1, 2, 6, 4],
+      ],
       2,
     );
     await compareFusedToComposition(
       d.ref,
       (q, k, v) => ops.causalAttention(q, k, v, { causal: false }),
       (q, k, v) => unfused(q, k, v, false),
-      [[1, 2, 4, 2], [1, 1, 3, 2], [1, 1, 3, 2]],
+      [
+        [1, 2, 4, 2],
+        [1, 1, 3, 2],
+        [1, 1, 3, 2],
+      ],
       3,
     );
   });
@@ -71,20 +89,32 @@ describe('causalAttention (flash-style, online softmax)', () => {
     await compareWithGrads(
       d,
       (q, k, v) => ops.causalAttention(q, k, v),
-      [[2, 4, 37, 8], [2, 2, 37, 8], [2, 2, 37, 8]],
+      [
+        [2, 4, 37, 8],
+        [2, 2, 37, 8],
+        [2, 2, 37, 8],
+      ],
       5,
     );
     await compareWithGrads(
       d,
       (q, k, v) => ops.causalAttention(q, k, v, { kvOffset: 3, scale: 0.3 }),
-      [[1, 3, 6, 5], [1, 1, 9, 5], [1, 1, 9, 5]],
+      [
+        [1, 3, 6, 5],
+        [1, 1, 9, 5],
+        [1, 1, 9, 5],
+      ],
       6,
     );
     // q as a transposed view of [B, T, H, d] (what a model's projections give).
     await compareWithGrads(
       d,
       (q, k, v) => ops.causalAttention(ops.transpose(q, 1, 2), k, v, { causal: false }),
-      [[1, 10, 2, 4], [1, 2, 7, 4], [1, 2, 7, 4]],
+      [
+        [1, 10, 2, 4],
+        [1, 2, 7, 4],
+        [1, 2, 7, 4],
+      ],
       7,
     );
   });

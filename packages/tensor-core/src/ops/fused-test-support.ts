@@ -17,9 +17,7 @@ async function outputsAndGrads(
   weights: number[],
 ): Promise<{ out: number[]; shape: number[]; grads: number[][] }> {
   return scope(async () => {
-    const xs = inputs.map((v, i) =>
-      ops.fromArray(v, shapes[i]!, { device, requiresGrad: true }),
-    );
+    const xs = inputs.map((v, i) => ops.fromArray(v, shapes[i]!, { device, requiresGrad: true }));
     const y = fn(...xs);
     const w = ops.fromArray(weights.slice(0, y.size), [...y.shape], { device });
     ops.sum(ops.mul(y, w)).backward();

@@ -1,16 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scope } from '../memory/scope.js';
-import { gradCheck, openTestDevices, rng, uniformValues, type TestDevices } from '../test-utils/index.js';
+import {
+  gradCheck,
+  openTestDevices,
+  rng,
+  uniformValues,
+  type TestDevices,
+} from '../test-utils/index.js';
 import { compareFusedToComposition, compareWithGrads } from './fused-test-support.js';
 import * as ops from './index.js';
-import type { LinearActivation } from './linear.js';
 
 let d: TestDevices;
 beforeAll(async () => {
   d = await openTestDevices();
 });
 afterAll(() => d.close());
-
 
 describe('linear (fused bias and activation)', () => {
   it('equals act(x·wᵀ + b) with its gradients on the float64 reference', async () => {
@@ -25,22 +29,21 @@ describe('linear (fused bias and activation)', () => {
       d.ref,
       (x, w) => ops.linear(x, w),
       (x, w) => ops.matmul(x, w, { transB: true }),
-      [[3, 5], [6, 5]],
+      [
+        [3, 5],
+        [6, 5],
+      ],
       2,
     );
   });
 
   it('passes a finite-difference gradient check', async () => {
     const rand = rng(3);
-    await gradCheck(
-      d.ref,
-      (x, w, b) => ops.linear(x!, w!, b!, { activation: 'silu' }),
-      [
-        { values: uniformValues(rand, 6), shape: [2, 3] },
-        { values: uniformValues(rand, 12), shape: [4, 3] },
-        { values: uniformValues(rand, 4), shape: [4] },
-      ],
-    );
+    await gradCheck(d.ref, (x, w, b) => ops.linear(x!, w!, b!, { activation: 'silu' }), [
+      { values: uniformValues(rand, 6), shape: [2, 3] },
+      { values: uniformValues(rand, 12), shape: [4, 3] },
+      { values: uniformValues(rand, 4), shape: [4] },
+    ]);
   });
 
   for (const activation of ['relu', 'gelu', 'gelu_tanh', 'silu', 'sigmoid', 'tanh'] as const) {
@@ -62,7 +65,15 @@ describe('linear (fused bias and activation)', () => {
   }
 
   it('matches without bias or activation, and with a non-contiguous x', async () => {
-    await compareWithGrads(d, (x, w) => ops.linear(ops.transpose(x), w), [[16, 5], [8, 16]], 12);
+    await compareWithGrads(
+      d,
+      (x, w) => ops.linear(ops.transpose(x), w),
+      [
+        [16, 5],
+        [8, 16],
+      ],
+      12,
+    );
   });
 
   it('rejects bad shapes and activations, naming the argument', () => {

@@ -78,15 +78,19 @@ export function linear(
       if (name === 'bias') continue;
       throw new TypeError(`linear: ${name} must be a Tensor; got ${String(t)}`);
     }
-    if (!(t instanceof Tensor)) throw new TypeError(`linear: ${name} must be a Tensor; got ${typeof t}`);
+    if (!(t instanceof Tensor))
+      throw new TypeError(`linear: ${name} must be a Tensor; got ${typeof t}`);
     if (!isFloat(t.dtype))
       throw new TypeError(`linear: ${name} has dtype ${t.dtype}; expected f32, f16 or bf16`);
   }
   const b = bias ?? null;
-  const device = commonDevice('linear', b ? [x, w, b] : [x, w], b ? ['x', 'w', 'bias'] : ['x', 'w']);
+  const device = commonDevice(
+    'linear',
+    b ? [x, w, b] : [x, w],
+    b ? ['x', 'w', 'bias'] : ['x', 'w'],
+  );
   if (x.rank < 1) throw new RangeError(`linear: x is a scalar; expected shape [..., in]`);
-  if (w.rank !== 2)
-    throw new RangeError(`linear: w has shape ${fmt(w.shape)}; expected [out, in]`);
+  if (w.rank !== 2) throw new RangeError(`linear: w has shape ${fmt(w.shape)}; expected [out, in]`);
   const [N, K] = w.shape as [number, number];
   if (x.shape[x.rank - 1] !== K)
     throw new RangeError(
@@ -133,7 +137,13 @@ export function linear(
       if (gd !== g) gd.dispose();
       let dz = g2;
       if (activation) {
-        dz = execute(`${activation}_grad`, device, [s[2]!, s[3]!, g2], [{ shape: [rows, N], dtype: 'f32' }], {})[0]!;
+        dz = execute(
+          `${activation}_grad`,
+          device,
+          [s[2]!, s[3]!, g2],
+          [{ shape: [rows, N], dtype: 'f32' }],
+          {},
+        )[0]!;
         g2.dispose();
       }
       let dx: Tensor | null = null;

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scope } from '../memory/scope.js';
-import { gradCheck, openTestDevices, rng, uniformValues, type TestDevices } from '../test-utils/index.js';
+import {
+  gradCheck,
+  openTestDevices,
+  rng,
+  uniformValues,
+  type TestDevices,
+} from '../test-utils/index.js';
 import { compareFusedToComposition, compareWithGrads } from './fused-test-support.js';
 import * as ops from './index.js';
 
@@ -33,7 +39,15 @@ describe('swiglu', () => {
   });
 
   it('matches the reference on WebGPU, forward and backward, odd sizes and a transposed view', async () => {
-    await compareWithGrads(d, (g, u) => ops.swiglu(g, u), [[5, 67], [5, 67]], 3);
+    await compareWithGrads(
+      d,
+      (g, u) => ops.swiglu(g, u),
+      [
+        [5, 67],
+        [5, 67],
+      ],
+      3,
+    );
     await compareWithGrads(
       d,
       (g, u) => ops.swiglu(ops.transpose(g), u),
@@ -49,7 +63,9 @@ describe('swiglu', () => {
     scope(() => {
       const g = ops.zeros([2, 3], { device: d.ref });
       const u = ops.zeros([3, 2], { device: d.ref });
-      expect(() => ops.swiglu(g, u)).toThrow(/swiglu: up has shape \[3,2\]; expected gate's shape \[2,3\]/);
+      expect(() => ops.swiglu(g, u)).toThrow(
+        /swiglu: up has shape \[3,2\]; expected gate's shape \[2,3\]/,
+      );
     });
   });
 });

@@ -12,7 +12,9 @@ import { fmt, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
 function dense(t: Tensor): Tensor {
-  return t.isContiguous ? t : execute('copy', t.device, [t], [{ shape: t.shape, dtype: t.dtype }], {})[0]!;
+  return t.isContiguous
+    ? t
+    : execute('copy', t.device, [t], [{ shape: t.shape, dtype: t.dtype }], {})[0]!;
 }
 
 /**
@@ -28,7 +30,8 @@ export function swiglu(gate: Tensor, up: Tensor): Tensor {
     [gate, 'gate'],
     [up, 'up'],
   ] as const) {
-    if (!(t instanceof Tensor)) throw new TypeError(`swiglu: ${name} must be a Tensor; got ${typeof t}`);
+    if (!(t instanceof Tensor))
+      throw new TypeError(`swiglu: ${name} must be a Tensor; got ${typeof t}`);
     if (!isFloat(t.dtype))
       throw new TypeError(`swiglu: ${name} has dtype ${t.dtype}; expected f32, f16 or bf16`);
   }

@@ -48,30 +48,34 @@ function rowProbs(
   return { p: s.map((x) => Math.exp(x - lse)), lse };
 }
 
-registerKernel<CpuBackend, AttentionAttrs>('attention', 'cpu', (backend, [qv, kv, vv], [ov, lv], a) => {
-  const { B, H, T, D, Hkv, S } = dims(qv!, kv!);
-  const [q, k, v] = [valuesOf(qv!), valuesOf(kv!), valuesOf(vv!)];
-  const o = dataOf(ov!.handle);
-  const lse = dataOf(lv!.handle);
-  const so = storeAs(ov!.dtype, backend.float64);
-  const sl = storeAs('f32', backend.float64);
-  const group = H / Hkv;
-  for (let b = 0; b < B; b++)
-    for (let h = 0; h < H; h++) {
-      const kBase = (b * Hkv + Math.floor(h / group)) * S * D;
-      for (let t = 0; t < T; t++) {
-        const row = (b * H + h) * T + t;
-        const n = visible(t, S, a);
-        const { p, lse: L } = rowProbs(q, k, row * D, kBase, n, D, a.scale);
-        for (let c = 0; c < D; c++) {
-          let acc = 0;
-          for (let j = 0; j < n; j++) acc += p[j]! * v[kBase + j * D + c]!;
-          o[row * D + c] = so(acc);
+registerKernel<CpuBackend, AttentionAttrs>(
+  'attention',
+  'cpu',
+  (backend, [qv, kv, vv], [ov, lv], a) => {
+    const { B, H, T, D, Hkv, S } = dims(qv!, kv!);
+    const [q, k, v] = [valuesOf(qv!), valuesOf(kv!), valuesOf(vv!)];
+    const o = dataOf(ov!.handle);
+    const lse = dataOf(lv!.handle);
+    const so = storeAs(ov!.dtype, backend.float64);
+    const sl = storeAs('f32', backend.float64);
+    const group = H / Hkv;
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++) {
+        const kBase = (b * Hkv + Math.floor(h / group)) * S * D;
+        for (let t = 0; t < T; t++) {
+          const row = (b * H + h) * T + t;
+          const n = visible(t, S, a);
+          const { p, lse: L } = rowProbs(q, k, row * D, kBase, n, D, a.scale);
+          for (let c = 0; c < D; c++) {
+            let acc = 0;
+            for (let j = 0; j < n; j++) acc += p[j]! * v[kBase + j * D + c]!;
+            o[row * D + c] = so(acc);
+          }
+          lse[row] = sl(L);
         }
-        lse[row] = sl(L);
       }
-    }
-});
+  },
+);
 
 registerKernel<CpuBackend, AttentionAttrs>(
   'attention_grad_q',

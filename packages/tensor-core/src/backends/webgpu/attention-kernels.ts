@@ -87,14 +87,17 @@ function assertF32(op: string, outs: readonly TensorView[]): void {
     if (o.dtype !== 'f32') throw new Error(`internal: ${op} writes f32 outputs; got ${o.dtype}`);
 }
 
-registerKernel<WebGpuBackend, AttentionAttrs>('attention', 'webgpu', (b, [q, k, v], [o, lse], a) => {
-  assertF32('attention', [o!, lse!]);
-  const s = shapeOf(q!, k!);
-  const rows = s.B * s.H * s.T;
-  if (rows === 0 || s.D === 0) return;
-  const D = s.D;
-  const D4 = Math.ceil(D / 4);
-  const code = `${WGSL_DTYPE_HELPERS}
+registerKernel<WebGpuBackend, AttentionAttrs>(
+  'attention',
+  'webgpu',
+  (b, [q, k, v], [o, lse], a) => {
+    assertF32('attention', [o!, lse!]);
+    const s = shapeOf(q!, k!);
+    const rows = s.B * s.H * s.T;
+    if (rows === 0 || s.D === 0) return;
+    const D = s.D;
+    const D4 = Math.ceil(D / 4);
+    const code = `${WGSL_DTYPE_HELPERS}
 ${PARAMS}
 ${reader(0, 'q', q!, D)}
 ${reader(1, 'k', k!, D)}
@@ -128,13 +131,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   lse[row] = m + log(l);
 }
 `;
-  b.dispatch({
-    pipeline: b.pipeline(code),
-    buffers: [buf(q!), buf(k!), buf(v!), buf(o!), buf(lse!)],
-    params: params(s, a, [q!.offset, k!.offset, v!.offset]),
-    grid: gridFor(b, rows),
-  });
-});
+    b.dispatch({
+      pipeline: b.pipeline(code),
+      buffers: [buf(q!), buf(k!), buf(v!), buf(o!), buf(lse!)],
+      params: params(s, a, [q!.offset, k!.offset, v!.offset]),
+      grid: gridFor(b, rows),
+    });
+  },
+);
 
 registerKernel<WebGpuBackend, AttentionAttrs>(
   'attention_grad_q',
@@ -266,7 +270,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     b.dispatch({
       pipeline: b.pipeline(code),
       buffers: [q!, k!, v!, lse!, delta!, g!, dk!, dv!].map(buf),
-      params: params(s, a, [q!.offset, k!.offset, v!.offset, lse!.offset, delta!.offset, g!.offset]),
+      params: params(s, a, [
+        q!.offset,
+        k!.offset,
+        v!.offset,
+        lse!.offset,
+        delta!.offset,
+        g!.offset,
+      ]),
       grid: gridFor(b, rows),
     });
   },

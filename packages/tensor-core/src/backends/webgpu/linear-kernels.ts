@@ -60,25 +60,31 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   });
 }
 
-registerKernel<WebGpuBackend, LinearAttrs>('linear', 'webgpu', (backend, inputs, outputs, attrs) => {
-  const [x, w, biasIn] = inputs;
-  const bias = attrs.hasBias ? biasIn! : null;
-  const y = outputs[0]!;
-  const pre = attrs.savePre ? outputs[1]! : null;
-  if (y.dtype !== 'f32') throw new Error(`internal: linear writes f32; got ${y.dtype}`);
-  const K = x!.shape[1]!;
-  const N = w!.shape[0]!;
-  // w [N, K] read as wᵀ [K, N]: unit stride along K (the direct path copies it to K×N).
-  const wt: TensorView = { ...w!, shape: [K, N], strides: [1, K] };
-  if (encodeDirect(backend, x!, wt, y, { bias, activation: attrs.activation, preActivation: pre }))
-    return;
-  if (!bias && !attrs.activation) {
-    encodeShared(backend, x!, wt, y);
-    return;
-  }
-  // z and pre are distinct buffers: one dispatch cannot read and write the same binding.
-  const z: TensorView = { ...y, handle: backend.allocate('f32', y.shape[0]! * N) };
-  encodeShared(backend, x!, wt, z);
-  epilogue(backend, z, bias, y, pre, attrs.activation);
-  backend.release(z.handle);
-});
+registerKernel<WebGpuBackend, LinearAttrs>(
+  'linear',
+  'webgpu',
+  (backend, inputs, outputs, attrs) => {
+    const [x, w, biasIn] = inputs;
+    const bias = attrs.hasBias ? biasIn! : null;
+    const y = outputs[0]!;
+    const pre = attrs.savePre ? outputs[1]! : null;
+    if (y.dtype !== 'f32') throw new Error(`internal: linear writes f32; got ${y.dtype}`);
+    const K = x!.shape[1]!;
+    const N = w!.shape[0]!;
+    // w [N, K] read as wᵀ [K, N]: unit stride along K (the direct path copies it to K×N).
+    const wt: TensorView = { ...w!, shape: [K, N], strides: [1, K] };
+    if (
+      encodeDirect(backend, x!, wt, y, { bias, activation: attrs.activation, preActivation: pre })
+    )
+      return;
+    if (!bias && !attrs.activation) {
+      encodeShared(backend, x!, wt, y);
+      return;
+    }
+    // z and pre are distinct buffers: one dispatch cannot read and write the same binding.
+    const z: TensorView = { ...y, handle: backend.allocate('f32', y.shape[0]! * N) };
+    encodeShared(backend, x!, wt, z);
+    epilogue(backend, z, bias, y, pre, attrs.activation);
+    backend.release(z.handle);
+  },
+);

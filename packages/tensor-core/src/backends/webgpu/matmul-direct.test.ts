@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Device } from '../../device.js';
 import type { DType } from '../../dtype.js';
@@ -14,7 +17,15 @@ import {
   type TestDevices,
 } from '../../test-utils/index.js';
 import { directPlan } from './matmul-direct.js';
-import { TILE_CANDIDATES, setTiles, shapeClass, tileFor } from './matmul-tuner.js';
+import { tuneMatmul } from './matmul-tune-run.js';
+import {
+  TILE_CANDIDATES,
+  adapterKey,
+  setTiles,
+  shapeClass,
+  tileFor,
+  tunedTable,
+} from './matmul-tuner.js';
 import type { WebGpuBackend } from './webgpu-backend.js';
 
 let d: TestDevices;
@@ -59,22 +70,63 @@ async function compare(
 /** Products that take the direct kernel in each of its A modes (N is a multiple of 4). */
 async function directCases(seed: number): Promise<void> {
   // vk: row-major A with K % 4 == 0; odd M, N not a multiple of any tile's columns.
-  await compare([[37, 64], [64, 36]], (a, b) => ops.matmul(a, b), seed);
-  // s: K odd (scalar A reads with a K tail).
-  await compare([[21, 45], [45, 12]], (a, b) => ops.matmul(a, b), seed + 1);
-  // vm: A transposed in place (unit stride along M, M % 4 == 0).
-  await compare([[40, 28], [40, 20]], (a, b) => ops.matmul(a, b, { transA: true }), seed + 2);
-  // transB: B copied to K×N first; both transposed.
-  await compare([[19, 32], [44, 32]], (a, b) => ops.matmul(a, b, { transB: true }), seed + 3);
   await compare(
-    [[32, 12], [8, 32]],
+    [
+      [37, 64],
+      [64, 36],
+    ],
+    (a, b) => ops.matmul(a, b),
+    seed,
+  );
+  // s: K odd (scalar A reads with a K tail).
+  await compare(
+    [
+      [21, 45],
+      [45, 12],
+    ],
+    (a, b) => ops.matmul(a, b),
+    seed + 1,
+  );
+  // vm: A transposed in place (unit stride along M, M % 4 == 0).
+  await compare(
+    [
+      [40, 28],
+      [40, 20],
+    ],
+    (a, b) => ops.matmul(a, b, { transA: true }),
+    seed + 2,
+  );
+  // transB: B copied to K×N first; both transposed.
+  await compare(
+    [
+      [19, 32],
+      [44, 32],
+    ],
+    (a, b) => ops.matmul(a, b, { transB: true }),
+    seed + 3,
+  );
+  await compare(
+    [
+      [32, 12],
+      [8, 32],
+    ],
     (a, b) => ops.matmul(a, b, { transA: true, transB: true }),
     seed + 4,
   );
   // Batched with a broadcast batch dim on each side, and a 4-D permuted view.
-  await compare([[3, 1, 9, 16], [2, 16, 8]], (a, b) => ops.matmul(a, b), seed + 5);
   await compare(
-    [[2, 3, 11, 8], [3, 2, 8, 16]],
+    [
+      [3, 1, 9, 16],
+      [2, 16, 8],
+    ],
+    (a, b) => ops.matmul(a, b),
+    seed + 5,
+  );
+  await compare(
+    [
+      [2, 3, 11, 8],
+      [3, 2, 8, 16],
+    ],
     (a, b) => ops.matmul(a, ops.permute(b, [1, 0, 2, 3])),
     seed + 6,
   );
@@ -124,7 +176,14 @@ describe('direct matmul kernel (register-blocked, no barriers)', () => {
     it(`matches the reference with tile ${JSON.stringify(tile)}`, async () => {
       useTile(tile);
       try {
-        await compare([[29, 45], [45, 20]], (a, b) => ops.matmul(a, b), 200 + i);
+        await compare(
+          [
+            [29, 45],
+            [45, 20],
+          ],
+          (a, b) => ops.matmul(a, b),
+          200 + i,
+        );
       } finally {
         setTiles(backend, {});
       }
@@ -134,9 +193,64 @@ describe('direct matmul kernel (register-blocked, no barriers)', () => {
   it('reads f16 and bf16 operands in registers and accumulates in f32', async () => {
     for (const dtype of ['f16', 'bf16'] as const) {
       const tol = dtype === 'f16' ? { atol: 2e-3, rtol: 4e-3 } : { atol: 2e-2, rtol: 2e-2 };
-      await compare([[13, 32], [32, 24]], (a, b) => ops.matmul(a, b), 7, dtype, tol);
-      await compare([[32, 16], [32, 8]], (a, b) => ops.matmul(a, b, { transA: true }), 8, dtype, tol);
-      await compare([[5, 24], [12, 24]], (a, b) => ops.matmul(a, b, { transB: true }), 9, dtype, tol);
+      await compare(
+        [
+          [13, 32],
+          [32, 24],
+        ],
+        (a, b) => ops.matmul(a, b),
+        7,
+        dtype,
+        tol,
+      );
+      await compare(
+        [
+          [32, 16],
+          [32, 8],
+        ],
+        (a, b) => ops.matmul(a, b, { transA: true }),
+        8,
+        dtype,
+        tol,
+      );
+      await compare(
+        [
+          [5, 24],
+          [12, 24],
+        ],
+        (a, b) => ops.matmul(a, b, { transB: true }),
+        9,
+        dtype,
+        tol,
+      );
+    }
+  });
+
+  it('tunes a class, writes the choice to FATHOM_CACHE_DIR and uses it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fathom-tune-'));
+    const before = process.env.FATHOM_CACHE_DIR;
+    process.env.FATHOM_CACHE_DIR = dir;
+    try {
+      const result = await tuneMatmul(d.gpu, {
+        classes: ['small'],
+        modes: ['vk'],
+        budgetMs: 1,
+        force: true,
+      });
+      expect(result.cached).toBe(false);
+      const chosen = result.tiles['vk:small']!;
+      expect(result.timings['vk:small']![0]!.tile).toEqual(chosen);
+      const file = JSON.parse(readFileSync(join(dir, 'matmul-tiles.json'), 'utf8')) as {
+        adapters: Record<string, { tiles: Record<string, unknown> }>;
+      };
+      expect(file.adapters[adapterKey(backend)]!.tiles['vk:small']).toEqual(chosen);
+      expect(tunedTable(backend).get('vk:small')).toEqual(chosen);
+      expect(tileFor(backend, 'vk', 16, 16, 1)).toEqual(chosen);
+    } finally {
+      if (before === undefined) delete process.env.FATHOM_CACHE_DIR;
+      else process.env.FATHOM_CACHE_DIR = before;
+      setTiles(backend, {});
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

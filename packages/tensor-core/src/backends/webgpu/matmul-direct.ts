@@ -92,8 +92,7 @@ export function directPlan(
 /** WGSL reading vec4 number `i` of a binding of `dtype` declared by {@link vecBinding}. */
 function vecLoad(name: string, dtype: DType, i: string): string {
   if (dtype === 'f32') return `${name}[${i}]`;
-  if (dtype === 'f16')
-    return `fathom_h4(${name}[${i}])`;
+  if (dtype === 'f16') return `fathom_h4(${name}[${i}])`;
   return `fathom_b4(${name}[${i}])`;
 }
 
@@ -122,10 +121,7 @@ export function directShader(
 ): string {
   const { rm, cn, wgx, wgy } = tile;
   if (mode === 'vm' && rm % 4 !== 0) throw new Error(`internal: vm mode needs rm % 4 == 0`);
-  const aDecl =
-    mode === 's'
-      ? `array<${storageType(aDtype)}>`
-      : `array<${vecType(aDtype)}>`;
+  const aDecl = mode === 's' ? `array<${storageType(aDtype)}>` : `array<${vecType(aDtype)}>`;
   const accs: string[] = [];
   for (let r = 0; r < rm; r++)
     for (let c = 0; c < cn; c++) accs.push(`var acc${r}_${c} = vec4<f32>();`);
@@ -172,7 +168,9 @@ export function directShader(
     const out: string[] = [];
     for (let kk = 0; kk < steps; kk++)
       for (let c = 0; c < cn; c++)
-        out.push(`let b${kk}_${c} = ${vecLoad('b', bDtype, `((bBase + ${kExpr(kk)} * p.brs) >> 2u) + col${c}`)};`);
+        out.push(
+          `let b${kk}_${c} = ${vecLoad('b', bDtype, `((bBase + ${kExpr(kk)} * p.brs) >> 2u) + col${c}`)};`,
+        );
     return out;
   };
   const fmas = (steps: number, at: (r: number, kk: number) => string): string[] => {
@@ -196,17 +194,14 @@ export function directShader(
   const rowSetup: string[] = [];
   if (sg)
     for (let j = 0; j < rm / 8; j++)
-      rowSetup.push(
-        `let aLane${j} = aBase + min(row0 + ${8 * j}u + (sl & 7u), p.m - 1u) * p.ars;`,
-      );
+      rowSetup.push(`let aLane${j} = aBase + min(row0 + ${8 * j}u + (sl & 7u), p.m - 1u) * p.ars;`);
   else
     for (let r = 0; r < rm; r++)
       rowSetup.push(
         mode === 'vm' ? '' : `let aRow${r} = aBase + min(row0 + ${r}u, p.m - 1u) * p.ars;`,
       );
   const colSetup: string[] = [];
-  for (let c = 0; c < cn; c++)
-    colSetup.push(`let col${c} = min(colv0 + ${c}u, p.n4 - 1u);`);
+  for (let c = 0; c < cn; c++) colSetup.push(`let col${c} = min(colv0 + ${c}u, p.n4 - 1u);`);
   const act = epi.activation ? UNARY[epi.activation] : null;
   if (epi.activation && !act?.dwgsl)
     throw new Error(`internal: activation ${epi.activation} has no derivative`);
@@ -215,14 +210,22 @@ export function directShader(
     const guards: string[] = [];
     for (let c = 0; c < cn; c++) {
       const lines = [`var v = acc${r}_${c};`];
-      if (epi.biasDtype) lines.push(`v = v + ${vecLoad('bias', epi.biasDtype, `(p.biasOff >> 2u) + colv0 + ${c}u`)};`);
+      if (epi.biasDtype)
+        lines.push(
+          `v = v + ${vecLoad('bias', epi.biasDtype, `(p.biasOff >> 2u) + colv0 + ${c}u`)};`,
+        );
       const at = `outRow + colv0 + ${c}u`;
       if (epi.preActivation) lines.push(`pre[${at}] = v;`);
-      if (act) lines.push(`v = vec4<f32>(fathom_act(v.x), fathom_act(v.y), fathom_act(v.z), fathom_act(v.w));`);
+      if (act)
+        lines.push(
+          `v = vec4<f32>(fathom_act(v.x), fathom_act(v.y), fathom_act(v.z), fathom_act(v.w));`,
+        );
       lines.push(`out[${at}] = v;`);
       guards.push(`if (colv0 + ${c}u < p.n4) { ${lines.join(' ')} }`);
     }
-    stores.push(`if (row0 + ${r}u < p.m) { let outRow = outBase + (row0 + ${r}u) * p.n4; ${guards.join('\n    ')} }`);
+    stores.push(
+      `if (row0 + ${r}u < p.m) { let outRow = outBase + (row0 + ${r}u) * p.n4; ${guards.join('\n    ')} }`,
+    );
   }
   let binding = 0;
   const decls = [
@@ -230,11 +233,13 @@ export function directShader(
     `@group(0) @binding(${binding++}) var<storage, read> b: array<${vecType(bDtype)}>;`,
   ];
   if (epi.biasDtype)
-    decls.push(`@group(0) @binding(${binding++}) var<storage, read> bias: array<${vecType(epi.biasDtype)}>;`);
+    decls.push(
+      `@group(0) @binding(${binding++}) var<storage, read> bias: array<${vecType(epi.biasDtype)}>;`,
+    );
   decls.push(`@group(0) @binding(${binding++}) var<storage, read_write> out: array<vec4<f32>>;`);
   if (epi.preActivation)
     decls.push(`@group(0) @binding(${binding++}) var<storage, read_write> pre: array<vec4<f32>>;`);
-  decls.push(`@group(0) @binding(${binding++}) var<uniform> p: Params;`);
+  decls.push(`@group(0) @binding(${binding}) var<uniform> p: Params;`);
   return `${sg ? 'enable subgroups;' : ''}
 ${WGSL_DTYPE_HELPERS}
 ${HALF_VEC_HELPERS}

@@ -28,7 +28,7 @@ export interface TuneMatmulOptions {
   modes?: AMode[];
   /** Timed runs per candidate (the fastest counts; default 2). */
   repeats?: number;
-  /** Stop trying further candidates once this many milliseconds are spent (default 60 s). */
+  /** Total time allowed, split evenly over the (class, mode) pairs; a pair stops trying candidates past its share (default 60 s). The built-in tile is always timed first. */
   budgetMs?: number;
   /** Write the result to the cache file (default true). */
   save?: boolean;
@@ -68,11 +68,12 @@ export async function tuneMatmul(
   const modes = options.modes ?? ['vk', 'vm'];
   const repeats = options.repeats ?? 2;
   const budget = options.budgetMs ?? 60_000;
-  const start = performance.now();
   const tiles: Record<string, DirectTile> = {};
   const timings: TuneMatmulResult['timings'] = {};
   let timed = false;
-  const candidates = TILE_CANDIDATES.filter((t) => !t.subgroup || backend.context.summary.subgroups);
+  const candidates = TILE_CANDIDATES.filter(
+    (t) => !t.subgroup || backend.context.summary.subgroups,
+  );
   for (const size of classes) {
     const [m, n, k] = CLASS_SHAPES[size];
     for (const mode of modes) {
@@ -89,8 +90,15 @@ export async function tuneMatmul(
       const b = view(bH, [k, n]);
       const c = view(cH, [m, n]);
       const list: { tile: DirectTile; ms: number }[] = [];
-      for (const tile of candidates) {
-        if (list.length > 0 && performance.now() - start > budget) break;
+      const share = budget / (classes.length * modes.length);
+      const pairStart = performance.now();
+      const builtIn = tileFor(backend, mode, m, n, 1);
+      const ordered = [
+        builtIn,
+        ...candidates.filter((t) => JSON.stringify(t) !== JSON.stringify(builtIn)),
+      ];
+      for (const tile of ordered) {
+        if (list.length > 0 && performance.now() - pairStart > share) break;
         const once = async (): Promise<number> => {
           const t0 = performance.now();
           dispatchDirect(backend, a, b, c, mode, tile);

@@ -170,7 +170,10 @@ export function setTiles(backend: WebGpuBackend, tiles: Record<string, DirectTil
 }
 
 /** Writes the tiles of `backend` into the cache file atomically (temp file, then rename). */
-export function saveTiles(backend: WebGpuBackend, tiles: Record<string, DirectTile>): string | null {
+export function saveTiles(
+  backend: WebGpuBackend,
+  tiles: Record<string, DirectTile>,
+): string | null {
   const file = cacheFile();
   const node = nodeModules();
   const dir = cacheDir();
