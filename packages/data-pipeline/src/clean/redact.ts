@@ -12,7 +12,7 @@ export interface PiiRedactionOptions {
   kinds?: readonly PiiKind[];
   /**
    * Replacement text by kind (default `<EMAIL>`, `<IP_ADDRESS>` for both IP kinds, and
-   * `<PHONE>`, the placeholders of BigCode's PII pipeline).
+   * `<PHONE>`, the replacement tags of BigCode's PII pipeline).
    */
   replacements?: Partial<Record<PiiKind, string>>;
 }
@@ -65,7 +65,7 @@ const PATTERNS: Record<PiiKind, { pattern: RegExp; valid: (match: string) => boo
 };
 
 /**
- * Replaces e-mail addresses, IPv6 and IPv4 addresses and phone numbers with placeholders.
+ * Replaces e-mail addresses, IPv6 and IPv4 addresses and phone numbers with replacement tags.
  *
  * @param text - any text.
  * @param options - kinds and replacement texts.
