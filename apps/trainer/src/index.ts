@@ -13,10 +13,20 @@ export {
   trainingSchema,
   sampleSchema,
   sweepSchema,
+  precisionSchema,
+  moeSchema,
+  FLOAT_DTYPES,
   BACKENDS,
   BROWN_GENRES,
 } from './config/schema.js';
-export type { TrainConfig, TrainConfigInput, ModelSection, DataSection } from './config/schema.js';
+export type {
+  TrainConfig,
+  TrainConfigInput,
+  ModelSection,
+  DataSection,
+  PrecisionSection,
+  MoeSection,
+} from './config/schema.js';
 export { ConfigError, issuesFromZod } from './config/errors.js';
 export type { ConfigIssue } from './config/errors.js';
 export {
@@ -35,6 +45,16 @@ export type { PreparedData, PreparedDataset, PrepareKey } from './prepare/prepar
 export { unigramEntropy } from './prepare/unigram.js';
 export { runTraining, RUN_FILES } from './train/trainer.js';
 export type { TrainOptions, TrainResult } from './train/trainer.js';
+export {
+  buildTraining,
+  disposeTraining,
+  parameterCounts,
+  precisionConfigOf,
+  moeConfigOf,
+} from './train/build.js';
+export type { TrainingParts, ParameterCounts } from './train/build.js';
+export { trainStep, layerOf } from './train/step.js';
+export type { StepResult } from './train/step.js';
 export { evaluate } from './train/evaluate.js';
 export type { EvalResult } from './train/evaluate.js';
 export { generate, pickToken } from './train/generate.js';
@@ -65,6 +85,7 @@ export type {
   EvalRecord,
   EventRecord,
   MemoryRecord,
+  MoeLayerRecord,
 } from './metrics/records.js';
 export { runSweep } from './sweep/sweep.js';
 export type { SweepOptions, SweepResult } from './sweep/sweep.js';

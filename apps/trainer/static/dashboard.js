@@ -6,12 +6,25 @@
   var params = new URLSearchParams(window.location.search);
   var interval = Number(params.get('interval')) || 1000;
   var offset = 0;
-  var state = { steps: [], loss: [], val: [], unigram: [], lr: [], tps: [], grad: [], layers: [] };
+  var state = {
+    steps: [],
+    loss: [],
+    val: [],
+    unigram: [],
+    lr: [],
+    tps: [],
+    grad: [],
+    layers: [],
+    moe: [],
+  };
+  // The expert heat map follows the newest log step until the slider is moved back.
+  var expertFollow = true;
   var info = {
     records: 0,
     polls: 0,
     points: { loss: 0, val: 0, lr: 0, tps: 0, grad: 0 },
     heatmapColumns: 0,
+    expert: { steps: 0, shown: -1, layers: 0, experts: 0 },
     lastEvent: '',
   };
   window.fathomDashboard = info;
@@ -61,6 +74,7 @@
     Object.keys(state).forEach(function (k) {
       state[k] = [];
     });
+    expertFollow = true;
     offset = 0;
   }
 
@@ -85,6 +99,14 @@
       state.tps[i] = record.tokensPerSecond;
       state.grad[i] = record.gradNorm;
       state.layers[i] = record.layerGradNorms;
+      if (record.moe) {
+        var j = state.moe.findIndex(function (m) {
+          return m.step === record.step;
+        });
+        var entry = { step: record.step, layers: record.moe };
+        if (j < 0) state.moe.push(entry);
+        else state.moe[j] = entry;
+      }
     } else if (record.type === 'eval') {
       state.val[i] = record.valLoss;
       state.unigram[i] = record.unigramEntropy;
@@ -153,6 +175,89 @@
       ' steps';
   }
 
+  // Expert load of one log step: a row per MoE layer, a column per expert, each cell the share
+  // of tokens that activated the expert (0 dark, the step's largest value bright; the uniform
+  // load k/E is marked in the legend).
+  function drawExperts() {
+    var section = document.getElementById('expert-section');
+    var slider = document.getElementById('expert-step');
+    info.expert.steps = state.moe.length;
+    if (!state.moe.length) {
+      section.hidden = true;
+      return;
+    }
+    section.hidden = false;
+    slider.max = String(state.moe.length - 1);
+    if (expertFollow) slider.value = slider.max;
+    var shown = Math.min(Number(slider.value), state.moe.length - 1);
+    var entry = state.moe[shown];
+    var layers = entry.layers;
+    var experts = layers.reduce(function (n, l) {
+      return Math.max(n, l.activationFrequency.length);
+    }, 0);
+    info.expert.shown = entry.step;
+    info.expert.layers = layers.length;
+    info.expert.experts = experts;
+    document.getElementById('expert-step-label').textContent = 'step ' + entry.step;
+    var canvas = document.getElementById('expert-heatmap');
+    var ctx = canvas.getContext('2d');
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+    var hi = 0;
+    layers.forEach(function (l) {
+      l.activationFrequency.forEach(function (v) {
+        if (v > hi) hi = v;
+      });
+    });
+    if (!(hi > 0)) hi = 1;
+    var labelWidth = 150;
+    var cw = (canvas.width - labelWidth) / experts,
+      ch = canvas.height / layers.length;
+    ctx.font = '12px sans-serif';
+    ctx.textBaseline = 'middle';
+    layers.forEach(function (l, y) {
+      ctx.fillStyle = '#24292f';
+      ctx.textAlign = 'left';
+      ctx.fillText(l.name, 4, (y + 0.5) * ch);
+      l.activationFrequency.forEach(function (v, x) {
+        var t = v === null || !isFinite(v) ? 0 : Math.max(0, Math.min(1, v / hi));
+        var r = Math.round(30 + 225 * t),
+          g = Math.round(40 + 190 * t),
+          b = Math.round(120 - 90 * t);
+        ctx.fillStyle = 'rgb(' + r + ',' + g + ',' + b + ')';
+        var px = labelWidth + Math.floor(x * cw);
+        ctx.fillRect(px, Math.floor(y * ch), Math.ceil(cw), Math.ceil(ch));
+        if (cw >= 36 && ch >= 16) {
+          ctx.fillStyle = t > 0.6 ? '#000' : '#fff';
+          ctx.textAlign = 'center';
+          ctx.fillText(v === null ? '–' : v.toFixed(2), px + cw / 2, (y + 0.5) * ch);
+        }
+      });
+    });
+    var first = layers[0];
+    var k = first
+      ? first.activationFrequency.reduce(function (a, v) {
+          return a + (v || 0);
+        }, 0)
+      : 0;
+    document.getElementById('expert-legend').textContent =
+      'step ' +
+      entry.step +
+      ' (' +
+      (shown + 1) +
+      ' of ' +
+      state.moe.length +
+      ' log steps); colour from 0 (dark) to ' +
+      hi.toFixed(3) +
+      ' (bright); a uniform load is ' +
+      (experts ? (k / experts).toFixed(3) : '–') +
+      ' per expert; load CV ' +
+      layers
+        .map(function (l) {
+          return l.loadCv === null ? '–' : l.loadCv.toFixed(3);
+        })
+        .join(', ');
+  }
+
   function redraw() {
     var x = state.steps;
     var baseline = state.unigram.filter(function (v) {
@@ -177,6 +282,7 @@
       grad: count(state.grad),
     };
     drawHeatmap();
+    drawExperts();
     var last = x.length ? x[x.length - 1] : 0;
     var loss = state.loss
       .filter(function (v) {
@@ -214,6 +320,11 @@
         window.setTimeout(poll, interval);
       });
   }
+
+  document.getElementById('expert-step').addEventListener('input', function (e) {
+    expertFollow = Number(e.target.value) === state.moe.length - 1;
+    drawExperts();
+  });
 
   window.addEventListener('resize', function () {
     Object.keys(charts).forEach(function (k) {

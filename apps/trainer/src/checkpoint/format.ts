@@ -1,6 +1,7 @@
 /** What a checkpoint folder holds, and the names of its files. */
 import type { TokenWindowLoaderState } from '@fathom/data-pipeline';
 import type { LrSchedulerState, OptimizerMeta } from '@fathom/optim';
+import type { PrecisionStateMeta } from '@fathom/precision';
 import type { GeneratorStates } from '../train/generators.js';
 
 /** Format tag of {@link TrainerState} and {@link CheckpointManifest}. */
@@ -10,6 +11,7 @@ export const CHECKPOINT_FORMAT = 'fathom.trainer.checkpoint/1';
 export const CHECKPOINT_FILES = {
   model: 'model.safetensors',
   optimizer: 'optimizer.safetensors',
+  precision: 'precision.safetensors',
   state: 'trainer-state.json',
   config: 'config.json',
   manifest: 'manifest.json',
@@ -23,6 +25,11 @@ export interface TrainerState {
   /** The optimizer's JSON half (its tensors are in `optimizer.safetensors`). */
   optimizer: OptimizerMeta;
   scheduler: LrSchedulerState;
+  /**
+   * Precision's JSON half (loss scaler, rounding stream); its f32 master weights are in
+   * `precision.safetensors`. Absent in checkpoints written before mixed precision existed.
+   */
+  precision?: PrecisionStateMeta;
   /** Every generator's Philox state (model dropout streams and the global one). */
   generators: GeneratorStates;
   /** CausalLm's LayerDrop counter. */

@@ -23,6 +23,8 @@ export interface LoadedCheckpoint {
   step: number;
   model: SafetensorsContents;
   optimizer: SafetensorsContents;
+  /** Precision's f32 master weights (absent in checkpoints older than mixed precision). */
+  precision: SafetensorsContents | undefined;
   state: TrainerState;
   /** The run config saved with it (validated by the caller). */
   config: unknown;
@@ -104,11 +106,15 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     fail(
       `${CHECKPOINT_FILES.state} has format ${JSON.stringify(state.format)} and step ${state.step}; expected '${CHECKPOINT_FORMAT}' and step ${manifest.step}`,
     );
+  if (state.precision !== undefined && !bytes.has(CHECKPOINT_FILES.precision))
+    fail(`the manifest does not list ${CHECKPOINT_FILES.precision}, which precision state needs`);
+  const precision = bytes.get(CHECKPOINT_FILES.precision);
   return {
     dir,
     step: manifest.step,
     model: parseSafetensors(bytes.get(CHECKPOINT_FILES.model)!),
     optimizer: parseSafetensors(bytes.get(CHECKPOINT_FILES.optimizer)!),
+    precision: precision ? parseSafetensors(precision) : undefined,
     state,
     config: JSON.parse(text(CHECKPOINT_FILES.config)) as unknown,
   };

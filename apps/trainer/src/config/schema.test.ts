@@ -116,6 +116,83 @@ const BAD: [string, Record<string, unknown>, string, RegExp][] = [
     'sweep.grid.optimizer..lr',
     /Invalid key in record; got "optimizer..lr"/,
   ],
+  [
+    'unknown precision dtype',
+    { 'precision.compute': 'fp8' },
+    'precision.compute',
+    /expected one of "f32"\|"bf16"\|"f16"/,
+  ],
+  ['unknown precision field', { 'precision.dtype': 'bf16' }, 'precision.dtype', /unknown field/],
+  [
+    'override without a target',
+    { 'precision.overrides': [{ compute: 'f32' }] },
+    'precision.overrides.0',
+    /must name `modules` or `layers`/,
+  ],
+  [
+    'override layers beyond the model',
+    { 'precision.overrides': [{ layers: [0, 2], compute: 'f32' }] },
+    'precision.overrides.0.layers',
+    /first ≤ last < model.numLayers = 2/,
+  ],
+  ['bad rounding', { 'precision.rounding': 'up' }, 'precision.rounding', /expected one of/],
+  [
+    'loss-scale backoff of 1',
+    { 'precision.lossScaling': { backoffFactor: 1 } },
+    'precision.lossScaling.backoffFactor',
+    /expected number to be <1/,
+  ],
+  [
+    'moe without expert width',
+    { moe: { layers: [1] } },
+    'moe.expertIntermediateSize',
+    /expected number, received undefined/,
+  ],
+  [
+    'moe layer beyond the model',
+    { moe: { layers: [2], expertIntermediateSize: 16 } },
+    'moe.layers.0',
+    /is 2; expected a layer index below model.numLayers = 2/,
+  ],
+  [
+    'moe duplicate layers',
+    { moe: { layers: [1, 1], expertIntermediateSize: 16 } },
+    'moe.layers',
+    /has duplicates/,
+  ],
+  [
+    'moe topK above numExperts',
+    { moe: { layers: [1], expertIntermediateSize: 16, numExperts: 4, topK: 5 } },
+    'moe.topK',
+    /is 5; expected at most numExperts \(4\)/,
+  ],
+  [
+    'moe groups not dividing the experts',
+    { moe: { layers: [1], expertIntermediateSize: 16, numExperts: 6, groups: 4 } },
+    'moe.groups',
+    /expected a divisor of numExperts \(6\)/,
+  ],
+  [
+    'moe unknown field',
+    { moe: { layers: [1], expertIntermediateSize: 16, experts: 4 } },
+    'moe.experts',
+    /unknown field/,
+  ],
+  [
+    'moe with 16-bit precision',
+    { moe: { layers: [1], expertIntermediateSize: 16 }, 'precision.compute': 'bf16' },
+    'precision',
+    /uses bf16, but moe is set: MoE kernels compute in f32 only/,
+  ],
+  [
+    'moe with a 16-bit override',
+    {
+      moe: { layers: [1], expertIntermediateSize: 16 },
+      precision: { overrides: [{ modules: 'lm_head', params: 'f16' }] },
+    },
+    'precision',
+    /uses f16, but moe is set/,
+  ],
 ];
 
 describe('config validation', () => {
@@ -145,6 +222,28 @@ describe('config validation', () => {
     expect(hit!.message).toMatch(message);
     expect((error as ConfigError).message).toContain(`bad.yaml: invalid config`);
     expect((error as ConfigError).message).toContain(`- ${path}: `);
+  });
+
+  it('accepts precision and moe sections and fills their defaults', () => {
+    const raw = applyOverrides(TINY_CONFIG, [
+      { path: 'precision', value: { compute: 'bf16', lossScaling: { initScale: 1024 } } },
+    ]);
+    const p = validateConfig(raw).precision!;
+    expect(p).toEqual({
+      compute: 'bf16',
+      overrides: [],
+      masterWeights: true,
+      rounding: 'nearest',
+      lossScaling: { initScale: 1024 },
+    });
+    const m = validateConfig(
+      applyOverrides(TINY_CONFIG, [
+        { path: 'moe', value: { layers: [0, 1], expertIntermediateSize: 16 } },
+        { path: 'precision', value: { compute: 'f32' } },
+      ]),
+    ).moe!;
+    expect(m).toMatchObject({ numExperts: 8, topK: 2, capacityFactor: null, balance: {} });
+    expect(validateConfig(TINY_CONFIG).precision).toBeUndefined();
   });
 
   it('lists every problem at once', () => {

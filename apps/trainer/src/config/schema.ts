@@ -3,6 +3,7 @@
  * naming its path; defaults fill what a config leaves out, and cross-field rules (head sizes,
  * warm-up within the run, …) are checked here too, before any work starts.
  */
+import { resolveMoeConfig } from '@fathom/moe';
 import { z } from 'zod';
 
 /** The Brown corpus's genre letters (no `i`, `o` or `q`). */
@@ -261,6 +262,160 @@ export const sweepSchema = z.strictObject({
     .describe('Field path → values, e.g. `optimizer.lr: [0.001, 0.003]`.'),
 });
 
+/** Float dtypes a precision policy assigns. */
+export const FLOAT_DTYPES = ['f32', 'bf16', 'f16'] as const;
+
+const floatDType = () => z.enum(FLOAT_DTYPES);
+
+/** Mixed precision: precision's `PrecisionConfig` (policy, master weights, loss scaling). */
+export const precisionSchema = z.strictObject({
+  compute: floatDType().default('f32').describe('Compute dtype of every module.'),
+  params: floatDType().optional().describe('Parameter storage dtype. Default: compute.'),
+  f32Ops: z
+    .array(z.enum(['norm', 'loss']))
+    .optional()
+    .describe('Parts that stay f32 whatever the policy says. Default [norm, loss].'),
+  overrides: z
+    .array(
+      z
+        .strictObject({
+          modules: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('Module-name glob (`*` within a segment, `**` across), e.g. `lm_head`.'),
+          layers: z
+            .tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])
+            .optional()
+            .describe('Decoder layers [first, last], inclusive.'),
+          compute: floatDType().optional().describe('Compute dtype of the matched modules.'),
+          params: floatDType().optional().describe('Parameter dtype of the matched modules.'),
+        })
+        .refine((o) => o.modules !== undefined || o.layers !== undefined, {
+          message: 'must name `modules` or `layers`',
+        }),
+    )
+    .default([])
+    .describe(
+      'Per-module / per-layer overrides, each `{ modules?: glob, layers?: [first, last], compute?, params? }`; a later match wins.',
+    ),
+  masterWeights: z
+    .boolean()
+    .default(true)
+    .describe('Keep f32 master copies of 16-bit parameters (required when any is 16-bit).'),
+  rounding: z
+    .enum(['nearest', 'stochastic'])
+    .default('nearest')
+    .describe('Master → model rounding; `stochastic` is for bf16 parameters only.'),
+  seed: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('Seed of the stochastic-rounding stream. Default 0.'),
+  lossScaling: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        initScale: z.number().positive().optional().describe('First loss scale.'),
+        growthFactor: z.number().gt(1).optional().describe('Scale × this after a clean interval.'),
+        backoffFactor: z.number().gt(0).lt(1).optional().describe('Scale × this on overflow.'),
+        growthInterval: positiveInt().optional().describe('Clean steps before growing.'),
+        hysteresis: positiveInt().optional().describe('Overflows tolerated before backing off.'),
+        consecutiveHysteresis: z
+          .boolean()
+          .optional()
+          .describe('Reset the hysteresis on clean steps.'),
+        minScale: z.number().positive().optional().describe('Lowest scale.'),
+        maxScale: z.number().positive().optional().describe('Highest scale.'),
+      }),
+    ])
+    .optional()
+    .describe(
+      'Dynamic loss scaling: true, false or `{ initScale, growthFactor, backoffFactor, growthInterval, hysteresis, consecutiveHysteresis, minScale, maxScale }` (any subset). Default: on only if f16 appears.',
+    ),
+});
+
+const balanceSchema = z.strictObject({
+  seeds: z.number().min(0).optional().describe('α of the Σ(f/μ − 1)² balance loss.'),
+  switch: z.number().min(0).optional().describe('Weight of the Switch-Transformer loss.'),
+  zLoss: z.number().min(0).optional().describe('Weight of the router z-loss.'),
+  sequence: z.number().min(0).optional().describe("α of DeepSeek-V3's sequence-wise loss."),
+});
+
+/** Mixture of experts: which layers' MLPs become moe's `MoeLayer`, and its `MoeConfig`. */
+export const moeSchema = z
+  .strictObject({
+    layers: z
+      .array(z.number().int().nonnegative())
+      .min(1)
+      .describe('Decoder layers whose MLP becomes an MoE layer, e.g. [1] or [0, 1].'),
+    numExperts: positiveInt().default(8).describe('Routed experts per MoE layer.'),
+    numSharedExperts: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('Shared (always active) experts.'),
+    topK: positiveInt().default(2).describe('Experts per token.'),
+    expertIntermediateSize: positiveInt().describe("Width of each expert's SwiGLU."),
+    scoring: z
+      .enum(['softmax', 'sigmoid'])
+      .default('softmax')
+      .describe('Gate scores: softmax (DeepSeek-V2) or sigmoid (V3).'),
+    normTopkProb: z.boolean().default(true).describe('Renormalise the k selected weights.'),
+    routedScalingFactor: z
+      .number()
+      .positive()
+      .default(1)
+      .describe("Factor on the routed experts' output."),
+    groups: positiveInt().default(1).describe('Expert groups (group-limited routing); 1: off.'),
+    topkGroups: positiveInt().optional().describe('Groups a token may route into. Default groups.'),
+    groupScore: z
+      .enum(['max', 'top2sum'])
+      .default('max')
+      .describe("Group score: the best expert's (V2) or the best two's sum (V3)."),
+    capacityFactor: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe(
+        'Per-expert capacity ⌈factor·N·k/E⌉ (extra tokens dropped); null (default): no dropping.',
+      ),
+    balance: balanceSchema.default({}).describe('Balance-loss weights (0: off).'),
+    biasUpdateRate: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe('γ of auxiliary-loss-free bias balancing; 0: off.'),
+    initStd: z
+      .number()
+      .positive()
+      .optional()
+      .describe('Standard deviation of expert and gate weights. Default model.initializerRange.'),
+  })
+  .superRefine((m, ctx) => {
+    const { layers, ...rest } = m;
+    if (new Set(layers).size !== layers.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['layers'],
+        message: `has duplicates: [${layers.join(', ')}]`,
+      });
+    try {
+      resolveMoeConfig(rest);
+    } catch (error) {
+      const msg = (error as Error).message;
+      const field = /^MoeConfig\.([A-Za-z]+)/.exec(msg)?.[1];
+      ctx.addIssue({
+        code: 'custom',
+        path: field ? [field] : [],
+        message: msg.replace(/^MoeConfig\.[A-Za-z.]+ /, ''),
+      });
+    }
+  });
+
 /** The whole config file. */
 export const trainConfigSchema = z
   .strictObject({
@@ -296,6 +451,14 @@ export const trainConfigSchema = z
     sample: sampleSchema
       .default(() => sampleSchema.parse({}))
       .describe('The text sample generated after training.'),
+    precision: precisionSchema
+      .optional()
+      .describe(
+        'Mixed precision (bf16/f16 compute and storage, master weights, loss scaling). Default: all f32.',
+      ),
+    moe: moeSchema
+      .optional()
+      .describe("Mixture of experts: replace chosen layers' MLPs with DeepSeek-style MoE layers."),
     sweep: sweepSchema.optional().describe('Used by `fathom-train sweep` only.'),
   })
   .superRefine((c, ctx) => {
@@ -318,6 +481,36 @@ export const trainConfigSchema = z
         path: ['model', 'vocabSize'],
         message: `is ${c.model.vocabSize}; expected data.tokenizer.vocabSize = ${c.data.tokenizer.vocabSize} (or leave it out)`,
       });
+    if (c.moe) {
+      for (const [i, layer] of c.moe.layers.entries())
+        if (layer >= c.model.numLayers)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['moe', 'layers', i],
+            message: `is ${layer}; expected a layer index below model.numLayers = ${c.model.numLayers}`,
+          });
+      const p = c.precision;
+      const sixteen = p
+        ? [p.compute, p.params, ...p.overrides.flatMap((o) => [o.compute, o.params])].find(
+            (d) => d !== undefined && d !== 'f32',
+          )
+        : undefined;
+      if (sixteen)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['precision'],
+          message: `uses ${sixteen}, but moe is set: MoE kernels compute in f32 only; drop the precision section (or keep it all f32) for an MoE run`,
+        });
+    }
+    if (c.precision) {
+      for (const [i, o] of c.precision.overrides.entries())
+        if (o.layers && (o.layers[0] > o.layers[1] || o.layers[1] >= c.model.numLayers))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['precision', 'overrides', i, 'layers'],
+            message: `is [${o.layers.join(', ')}]; expected [first, last] with first ≤ last < model.numLayers = ${c.model.numLayers}`,
+          });
+    }
   });
 
 /** A config as written (fields with defaults may be left out). */
@@ -328,3 +521,7 @@ export type TrainConfig = z.output<typeof trainConfigSchema>;
 export type ModelSection = TrainConfig['model'];
 /** The validated data section. */
 export type DataSection = TrainConfig['data'];
+/** The validated precision section (absent: all f32). */
+export type PrecisionSection = NonNullable<TrainConfig['precision']>;
+/** The validated moe section (absent: no MoE layers). */
+export type MoeSection = NonNullable<TrainConfig['moe']>;

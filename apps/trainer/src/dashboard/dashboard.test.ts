@@ -130,4 +130,93 @@ describe('dashboard server', () => {
       await cli.exited;
     }
   });
+
+  it('draws the expert-load heat map from MoE statistics, step by step', async () => {
+    const runDir = await tempDir('dash-moe');
+    // Two MoE layers of four experts over three log steps; the oracle is the values written.
+    const freqs = [
+      [
+        [1, 0.5, 0.25, 0.25],
+        [0.5, 0.5, 0.5, 0.5],
+      ],
+      [
+        [0.5, 0.5, 0.5, 0.5],
+        [1, 1, 0, 0],
+      ],
+      [
+        [0, 0, 1, 1],
+        [0.25, 0.25, 0.5, 1],
+      ],
+    ];
+    const lines = freqs.map((layers, i) =>
+      JSON.stringify({
+        type: 'train',
+        step: (i + 1) * 2,
+        loss: 5,
+        lr: 0.01,
+        gradNorm: 1,
+        layerGradNorms: [1, 1],
+        lossScale: 1,
+        stepSkipped: false,
+        skippedSteps: 0,
+        tokensPerSecond: 100,
+        tokens: 64,
+        elapsed: 1,
+        memory: { liveBytes: 1, peakBytes: 1, poolBytes: 1, liveTensors: 1 },
+        moe: layers.map((f, l) => ({
+          name: `model.layers.${l}.mlp`,
+          tokensPerExpert: f.map((v) => v * 64),
+          activationFrequency: f,
+          loadCv: 0.5,
+          normalizedLoadStd: 0.1,
+          droppedFraction: 0,
+        })),
+        time: new Date().toISOString(),
+      }),
+    );
+    await writeFile(join(runDir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
+    const dashboard = await startDashboard({ runDir, port: 0 });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: CHROMIUM_FLAGS,
+      headless: true,
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      await page.goto(`${dashboard.url}?interval=200`);
+      await page.waitForFunction('window.fathomDashboard.expert.steps === 3', undefined, {
+        timeout: 30_000,
+      });
+      expect(await page.evaluate('window.fathomDashboard.expert')).toEqual({
+        steps: 3,
+        shown: 6,
+        layers: 2,
+        experts: 4,
+      });
+      expect(await page.locator('#expert-section').isVisible()).toBe(true);
+      // Cell colours: the brightest cells are the step's largest frequency, the darkest zeros.
+      const cell = (layer: number, expert: number) =>
+        page.evaluate(`(() => {
+          const c = document.getElementById('expert-heatmap');
+          const w = (c.width - 150) / 4, h = c.height / 2;
+          const x = Math.floor(150 + (${expert} + 0.1) * w), y = Math.floor((${layer} + 0.1) * h);
+          return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3));
+        })()`) as Promise<number[]>;
+      expect(await cell(0, 0)).toEqual([30, 40, 120]);
+      expect(await cell(0, 3)).toEqual([255, 230, 30]);
+      expect(await cell(1, 3)).toEqual([255, 230, 30]);
+      expect(await cell(1, 2)).toEqual([143, 135, 75]);
+      // Moving the slider back shows an earlier log step.
+      await page.locator('#expert-step').fill('0');
+      expect(await page.evaluate('window.fathomDashboard.expert.shown')).toBe(2);
+      expect(await cell(0, 0)).toEqual([255, 230, 30]);
+      expect(await cell(0, 2)).toEqual([86, 88, 98]);
+      expect(await page.locator('#expert-legend').textContent()).toMatch(
+        /^step 2 \(1 of 3 log steps\); colour from 0 \(dark\) to 1\.000 \(bright\); a uniform load is 0\.500 per expert/,
+      );
+    } finally {
+      await browser.close();
+      await dashboard.close();
+    }
+  });
 });

@@ -8,6 +8,22 @@ export interface MemoryRecord {
   liveTensors: number;
 }
 
+/** Routing statistics of one MoE layer over the steps since the previous record with them. */
+export interface MoeLayerRecord {
+  /** Dotted module name, e.g. `model.layers.1.mlp`. */
+  name: string;
+  /** Tokens routed to each expert (before capacity dropping). */
+  tokensPerExpert: number[];
+  /** Fraction of tokens that activated each expert (sums to topK). */
+  activationFrequency: number[];
+  /** Coefficient of variation of the per-expert load (population std / mean). */
+  loadCv: number;
+  /** Standard deviation of each expert's share of all assignments. */
+  normalizedLoadStd: number;
+  /** Fraction of token→expert assignments dropped by capacity limits. */
+  droppedFraction: number;
+}
+
 /** One optimizer step. */
 export interface TrainRecord {
   type: 'train';
@@ -16,10 +32,20 @@ export interface TrainRecord {
   loss: number;
   /** The learning rate this step used. */
   lr: number;
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
-  /** Per-layer gradient norms before clipping, indexed by layer (`model.layers.<i>`). */
-  layerGradNorms: number[];
+  /** Global gradient norm before clipping (null: the step was skipped for overflow). */
+  gradNorm: number | null;
+  /** Per-layer gradient norms before clipping, indexed by layer (`model.layers.<i>`); null when skipped. */
+  layerGradNorms: number[] | null;
+  /** The loss scale the step's gradients were computed with (1 without loss scaling). */
+  lossScale: number;
+  /** Whether the update was skipped because a gradient overflowed (loss scaling). */
+  stepSkipped: boolean;
+  /** Steps skipped for overflow since the run began. */
+  skippedSteps: number;
+  /** Mean MoE balance loss (MoE runs with a balance loss only; not part of `loss`). */
+  auxLoss?: number;
+  /** Routing statistics per MoE layer since the previous record with them (MoE runs, every `training.logInterval` steps). */
+  moe?: MoeLayerRecord[];
   /** Training tokens per second over this step. */
   tokensPerSecond: number;
   /** Training tokens consumed so far. */

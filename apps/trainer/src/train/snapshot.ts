@@ -2,6 +2,7 @@
 import type { TokenWindowLoaderState } from '@fathom/data-pipeline';
 import { type RawTensor, rawToValues, serializeSafetensors, tensorToRaw } from '@fathom/nn-layers';
 import { type Device, type Tensor, fromArray } from '@fathom/tensor-core';
+import type { SafetensorsContents } from '@fathom/nn-layers';
 import { CHECKPOINT_FILES, CHECKPOINT_FORMAT, type TrainerState } from '../checkpoint/format.js';
 import type { LoadedCheckpoint } from '../checkpoint/read.js';
 import type { CheckpointFiles } from '../checkpoint/write.js';
@@ -38,11 +39,19 @@ export async function snapshotFiles(
   } finally {
     for (const t of Object.values(optimizerState.tensors)) t.dispose();
   }
+  const precisionState = parts.precision.stateDict();
+  let precisionBytes: Uint8Array;
+  try {
+    precisionBytes = await safetensorsOf(Object.entries(precisionState.tensors));
+  } finally {
+    for (const t of Object.values(precisionState.tensors)) t.dispose();
+  }
   const state: TrainerState = {
     format: CHECKPOINT_FORMAT,
     step: progress.step,
     optimizer: optimizerState.meta,
     scheduler: parts.scheduler.stateDict(),
+    precision: precisionState.meta,
     generators: generatorStates(parts.model),
     layerDropStep: parts.model.layerDropStep,
     loader: progress.loader,
@@ -52,23 +61,37 @@ export async function snapshotFiles(
   return new Map<string, Uint8Array | string>([
     [CHECKPOINT_FILES.model, await modelSafetensors(parts)],
     [CHECKPOINT_FILES.optimizer, optimizerBytes],
+    [CHECKPOINT_FILES.precision, precisionBytes],
     [CHECKPOINT_FILES.state, JSON.stringify(state, null, 2)],
     [CHECKPOINT_FILES.config, JSON.stringify(config, null, 2)],
   ]);
 }
 
-/** Loads a verified checkpoint into freshly built parts (model, optimizer, schedule, generators). */
+function tensorsOf(contents: SafetensorsContents, device: Device): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  try {
+    for (const [name, raw] of contents.tensors) {
+      const { dtype, values } = rawToValues(raw);
+      out.set(name, fromArray(values, raw.shape, { device, dtype }));
+    }
+  } catch (error) {
+    for (const t of out.values()) t.dispose();
+    throw error;
+  }
+  return out;
+}
+
+/**
+ * Loads a verified checkpoint into freshly built parts: the model, then the optimizer, then
+ * precision's master weights and loss scaler, the schedule and the generators.
+ */
 export async function restoreSnapshot(
   parts: TrainingParts,
   checkpoint: LoadedCheckpoint,
   device: Device,
 ): Promise<void> {
-  const weights = new Map<string, Tensor>();
+  const weights = tensorsOf(checkpoint.model, device);
   try {
-    for (const [name, raw] of checkpoint.model.tensors) {
-      const { dtype, values } = rawToValues(raw);
-      weights.set(name, fromArray(values, raw.shape, { device, dtype }));
-    }
     parts.model.loadStateDict(weights);
   } finally {
     for (const t of weights.values()) t.dispose();
@@ -80,6 +103,20 @@ export async function restoreSnapshot(
     tensors: optimizerTensors as Record<string, Float32Array>,
     meta: checkpoint.state.optimizer,
   });
+  const meta = checkpoint.state.precision;
+  if (meta) {
+    const masters = checkpoint.precision
+      ? tensorsOf(checkpoint.precision, device)
+      : new Map<string, Tensor>();
+    try {
+      parts.precision.loadStateDict({ tensors: Object.fromEntries(masters), meta });
+    } finally {
+      for (const t of masters.values()) t.dispose();
+    }
+  } else if (parts.precision.masters.entries.some((e) => e.owned) || parts.precision.scaler)
+    throw new Error(
+      `resume: ${checkpoint.dir} has no precision state, but this config keeps master weights or a loss scaler`,
+    );
   parts.scheduler.loadStateDict(checkpoint.state.scheduler);
   restoreGeneratorStates(parts.model, checkpoint.state.generators);
   parts.model.layerDropStep = checkpoint.state.layerDropStep;

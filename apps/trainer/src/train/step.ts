@@ -1,10 +1,13 @@
 /**
- * One optimizer step: forward and backward over `accumulation` micro-batches, gradient norms
- * (global and per layer, before clipping), clipping, the update and the schedule, with a
- * single readback of the loss and the norms at the end.
+ * One optimizer step: forward and backward over `accumulation` micro-batches through
+ * precision (loss scaling, master gradients), the MoE balance loss when the model has MoE
+ * layers, gradient norms (global and per layer, before clipping, on unscaled f32 gradients),
+ * clipping, the update, the schedule and the routing-bias update, with a single readback of
+ * the loss and the norms at the end (plus precision's one overflow readback when it scales).
  */
 import type { TokenWindowLoader } from '@fathom/data-pipeline';
-import { normsOf, clipGradNorm } from '@fathom/optim';
+import { moeAuxLoss, updateRoutingBias } from '@fathom/moe';
+import { clipGradNorm, normsOf } from '@fathom/optim';
 import {
   type Device,
   type Tensor,
@@ -20,22 +23,34 @@ import type { TrainingParts } from './build.js';
 
 /** What one step measured. */
 export interface StepResult {
-  /** Mean loss over the micro-batches. */
+  /** Mean language-model loss over the micro-batches (the MoE balance loss not included). */
   loss: number;
+  /** Mean MoE balance loss over the micro-batches (null without MoE balance losses). */
+  auxLoss: number | null;
   /** The lr the update used. */
   lr: number;
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
-  /** Per layer (`model.layers.<i>`), before clipping. */
-  layerGradNorms: number[];
+  /** Global gradient norm before clipping (null when the step was skipped for overflow). */
+  gradNorm: number | null;
+  /** Per layer (`model.layers.<i>`), before clipping (null when skipped). */
+  layerGradNorms: number[] | null;
   /** Tokens consumed. */
   tokens: number;
+  /** The loss scale the step's gradients were computed with (1 without loss scaling). */
+  lossScale: number;
+  /** Whether the update was skipped because a gradient overflowed. */
+  skipped: boolean;
+  /** Steps skipped for overflow since the run began. */
+  skippedSteps: number;
 }
 
 /** Index of the decoder layer a parameter belongs to, or -1 (embeddings, final norm, head). */
 export function layerOf(name: string): number {
   const m = /(?:^|\.)layers\.(\d+)\./.exec(name);
   return m ? Number(m[1]) : -1;
+}
+
+function accumulate(sum: Tensor | undefined, value: Tensor): Tensor {
+  return noGrad(() => (sum ? add(sum, value) : value.detach()));
 }
 
 /** Runs one optimizer step. */
@@ -45,44 +60,71 @@ export async function trainStep(
   device: Device,
   clipNorm: number | null,
 ): Promise<StepResult> {
-  const { model, optimizer, scheduler, accumulator } = parts;
-  const named = model.namedParameters();
+  const { model, precision, optimizer, scheduler, accumulation } = parts;
   return scope(async () => {
     let lossSum: Tensor | undefined;
+    let auxSum: Tensor | undefined;
     let tokens = 0;
-    for (let m = 0; m < accumulator.microBatches; m++) {
+    for (let m = 0; m < accumulation; m++) {
       const batch = await loader.next();
       if (!batch) throw new Error('trainStep: the training loader ran out of batches');
       const shape = [batch.rows, batch.contextLength];
       const x = fromArray(batch.inputs, shape, { device, dtype: 'i32' });
       const y = fromArray(batch.targets, shape, { device, dtype: 'i32' });
       const loss = model.loss(x, y);
-      accumulator.backward(loss);
-      lossSum = noGrad(() => (lossSum ? add(lossSum, loss) : loss.detach()));
+      const aux = parts.moe ? moeAuxLoss(model) : null;
+      const objective = aux ? add(loss, aux) : loss;
+      precision.backward(mul(objective, 1 / accumulation));
+      lossSum = accumulate(lossSum, loss);
+      if (aux) auxSum = accumulate(auxSum, aux);
       tokens += batch.rows * batch.contextLength;
     }
-    const withGrad = named.filter(([, p]) => p.grad !== null);
-    const { norms, total } = normsOf(withGrad.map(([, p]) => p.grad!));
-    if (clipNorm !== null) clipGradNorm(optimizer.params(), clipNorm).dispose();
     const lr = optimizer.paramGroups[0]!.lr;
-    await accumulator.step(optimizer);
+    const names = precision.masters.named().map(([name]) => name);
+    let measured: { names: string[]; norms: Tensor; total: Tensor } | undefined;
+    const r = await precision.step((tensors) => {
+      const withGrad = tensors.flatMap((t, i) => (t.grad ? [[names[i]!, t.grad] as const] : []));
+      const { norms, total } = normsOf(withGrad.map(([, g]) => g));
+      measured = { names: withGrad.map(([n]) => n), norms, total };
+      if (clipNorm !== null) return { gradNorm: clipGradNorm(tensors, clipNorm) };
+    });
     scheduler.step();
+    if (parts.moe) updateRoutingBias(model);
+    const perStep = (t: Tensor) => reshape(mul(t, 1 / accumulation), [1]);
     const packed = noGrad(() =>
       concat([
-        reshape(mul(lossSum!, 1 / accumulator.microBatches), [1]),
-        reshape(total, [1]),
-        norms,
+        perStep(lossSum!),
+        ...(auxSum ? [perStep(auxSum)] : []),
+        ...(measured ? [reshape(measured.total, [1]), measured.norms] : []),
       ]),
     );
     const values = await packed.toArray();
-    const sq = new Map<number, number>();
-    withGrad.forEach(([name], i) => {
-      const layer = layerOf(name);
-      if (layer >= 0) sq.set(layer, (sq.get(layer) ?? 0) + values[i + 2]! ** 2);
-    });
-    const layerGradNorms = Array.from({ length: model.config.numLayers }, (_, i) =>
-      Math.sqrt(sq.get(i) ?? 0),
-    );
-    return { loss: values[0]!, lr, gradNorm: values[1]!, layerGradNorms, tokens };
+    let k = 0;
+    const loss = values[k++]!;
+    const auxLoss = auxSum ? values[k++]! : null;
+    let gradNorm: number | null = null;
+    let layerGradNorms: number[] | null = null;
+    if (measured) {
+      gradNorm = values[k++]!;
+      const sq = new Map<number, number>();
+      measured.names.forEach((name, i) => {
+        const layer = layerOf(name);
+        if (layer >= 0) sq.set(layer, (sq.get(layer) ?? 0) + values[k + i]! ** 2);
+      });
+      layerGradNorms = Array.from({ length: model.config.numLayers }, (_, i) =>
+        Math.sqrt(sq.get(i) ?? 0),
+      );
+    }
+    return {
+      loss,
+      auxLoss,
+      lr,
+      gradNorm,
+      layerGradNorms,
+      tokens,
+      lossScale: r.lossScale,
+      skipped: r.skipped,
+      skippedSteps: precision.metrics().skippedSteps,
+    };
   });
 }

@@ -53,8 +53,9 @@ describe('training a tiny model on WebGPU', () => {
     for (const r of train) {
       expect(r.layerGradNorms).toHaveLength(2);
       // The global norm covers the per-layer ones (plus embeddings and the final norm).
-      const layers = Math.hypot(...r.layerGradNorms);
-      expect(r.gradNorm).toBeGreaterThanOrEqual(layers * (1 - 1e-5));
+      const layers = Math.hypot(...r.layerGradNorms!);
+      expect(r.gradNorm!).toBeGreaterThanOrEqual(layers * (1 - 1e-5));
+      expect(r).toMatchObject({ lossScale: 1, stepSkipped: false, skippedSteps: 0 });
       expect(r.tokensPerSecond).toBeGreaterThan(0);
       expect(r.memory.liveBytes).toBeGreaterThan(0);
     }

@@ -6,6 +6,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TokenWindowLoader } from '@fathom/data-pipeline';
+import { moeStatistics } from '@fathom/moe';
 import { writeFileAtomic } from '@fathom/nn-layers';
 import { Device } from '@fathom/tensor-core';
 import { listCheckpoints, latestValidCheckpoint } from '../checkpoint/read.js';
@@ -23,7 +24,7 @@ import { type Log, consoleLog } from '../io.js';
 import { MetricsLog } from '../metrics/metrics-log.js';
 import { prepareData } from '../prepare/prepare.js';
 import { createProgress, formatDuration } from '../progress/progress.js';
-import { buildTraining, disposeTraining } from './build.js';
+import { buildTraining, disposeTraining, parameterCounts } from './build.js';
 import { type EvalResult, evaluate } from './evaluate.js';
 import { generate } from './generate.js';
 import { type StopSignal, watchSignals } from './signals.js';
@@ -75,6 +76,8 @@ export interface TrainResult {
   validation: EvalResult | undefined;
   unigramEntropy: number;
   numParameters: number;
+  /** Parameters one token's forward uses (equals numParameters without MoE layers). */
+  activatedParameters: number;
   /** Mean training throughput of this process. */
   tokensPerSecond: number;
   /** The generated sample (prompt included), if one was made. */
@@ -133,9 +136,17 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
   let loader: TokenWindowLoader | undefined;
   let signals: StopSignal | undefined;
   try {
-    const numParameters = parts.model.numParameters();
+    const counts = parameterCounts(parts.model);
+    const numParameters = counts.total;
+    const fmt = (n: number) => n.toLocaleString('en-US');
+    const moeNote = resolved.moe
+      ? `, ${fmt(counts.activatedPerToken)} activated per token; MoE in layers [${resolved.moe.layers.join(', ')}] with ${resolved.moe.numExperts} experts, top-${resolved.moe.topK}`
+      : '';
+    const precisionNote = resolved.precision
+      ? `; precision compute ${resolved.precision.compute}, params ${resolved.precision.params ?? resolved.precision.compute}${parts.precision.scaler ? ', dynamic loss scaling' : ''}`
+      : '';
     log.info(
-      `model: ${numParameters.toLocaleString('en-US')} parameters (${resolved.model.numLayers} layers, hidden ${resolved.model.hiddenSize}, vocab ${resolved.model.vocabSize}) on ${device.name}`,
+      `model: ${fmt(numParameters)} parameters${moeNote} (${resolved.model.numLayers} layers, hidden ${resolved.model.hiddenSize}, vocab ${resolved.model.vocabSize}) on ${device.name}${precisionNote}`,
     );
     let step = 0;
     let tokensSeen = 0;
@@ -176,7 +187,7 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
       type: 'event',
       step,
       event: options.resume ? 'resume' : 'start',
-      detail: `${numParameters} parameters on ${device.name}`,
+      detail: `${numParameters} parameters (${counts.activatedPerToken} activated per token) on ${device.name}`,
       time: now(),
     });
 
@@ -242,6 +253,17 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
       step += 1;
       tokensSeen += r.tokens;
       lastLoss = r.loss;
+      const moe =
+        parts.moe && step % resolved.training.logInterval === 0
+          ? (await moeStatistics(parts.model)).map((l) => ({
+              name: l.name,
+              tokensPerExpert: l.tokensPerExpert,
+              activationFrequency: l.activationFrequency,
+              loadCv: l.loadCv,
+              normalizedLoadStd: l.normalizedLoadStd,
+              droppedFraction: l.droppedFraction,
+            }))
+          : undefined;
       const mem = device.memory();
       await metrics.write({
         type: 'train',
@@ -250,6 +272,11 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
         lr: r.lr,
         gradNorm: r.gradNorm,
         layerGradNorms: r.layerGradNorms,
+        lossScale: r.lossScale,
+        stepSkipped: r.skipped,
+        skippedSteps: r.skippedSteps,
+        ...(r.auxLoss !== null ? { auxLoss: r.auxLoss } : {}),
+        ...(moe ? { moe } : {}),
         tokensPerSecond: r.tokens / seconds,
         tokens: tokensSeen,
         elapsed: elapsedBefore + (performance.now() - started) / 1000,
@@ -287,6 +314,7 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
       trainLoss: lastLoss,
       unigramEntropy: unigram,
       numParameters,
+      activatedParameters: counts.activatedPerToken,
       tokensPerSecond,
       config: resolved,
     };

@@ -5,6 +5,7 @@
  * operand stays in FP8 and is dequantised inside the kernel.
  */
 import { registerKernel, type Backend, type WebGpuBackend } from '@fathom/tensor-core';
+import { registerWasmFallbacks } from '@fathom/tensor-core';
 import {
   FLAT_INDEX,
   WGSL_HALF,
@@ -332,4 +333,6 @@ export function registerFp8Kernels(): void {
       }
     }
   });
+  // The reference kernels run unchanged on the WebAssembly backend's storage.
+  registerWasmFallbacks();
 }

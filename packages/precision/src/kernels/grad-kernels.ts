@@ -8,6 +8,7 @@
  * lets compilers assume that floats are finite, which can fold `x != x` away.
  */
 import { registerKernel, type Backend, type WebGpuBackend } from '@fathom/tensor-core';
+import { registerWasmFallbacks } from '@fathom/tensor-core';
 import {
   FLAT_INDEX,
   WORKGROUP,
@@ -141,4 +142,6 @@ export function registerGradKernels(): void {
     for (let i = 0; i < sizeOf(fv!.shape); i++) if (f[fv!.offset + i] !== 0) c++;
     dataOf(cv!, COUNT_FLAGS)[cv!.offset] = c;
   });
+  // The reference kernels run unchanged on the WebAssembly backend's storage.
+  registerWasmFallbacks();
 }

@@ -18,6 +18,7 @@ import {
   type Backend,
   type WebGpuBackend,
 } from '@fathom/tensor-core';
+import { registerWasmFallbacks } from '@fathom/tensor-core';
 import {
   FLAT_INDEX,
   WGSL_HALF,
@@ -147,4 +148,6 @@ export function registerRoundKernels(): void {
       p[pv!.offset + i] = v;
     }
   });
+  // The reference kernels run unchanged on the WebAssembly backend's storage.
+  registerWasmFallbacks();
 }
