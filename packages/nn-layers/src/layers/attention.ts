@@ -149,9 +149,10 @@ export class CausalSelfAttention extends Module {
     const dropped = this.drop.forward(probs);
     call.captureProbs?.(probs);
     const ctx = matmul(dropped, vr);
-    const merged = reshape(transpose(ctx, 1, 2), [b, t, this.numHeads * this.headDim]);
+    const ctxT = transpose(ctx, 1, 2);
+    const merged = reshape(ctxT, [b, t, this.numHeads * this.headDim]);
     const out = this.child<Projection>('o_proj').forward(merged);
-    const temps = [q, raw, scores, ctx, merged];
+    const temps = [q, raw, scores, ctx, ctxT, merged];
     if (masked !== scores) temps.push(masked);
     if (dropped !== probs) temps.push(dropped);
     if (!call.captureProbs) temps.push(probs);

@@ -155,6 +155,17 @@ describe('CausalLm', () => {
     other.dispose();
   });
 
+  it('a forward outside any scope frees every intermediate (only the logits stay)', () => {
+    const m = new CausalLm(tiny, { device: ref });
+    const x = ids(ref, [[1, 2, 3]]);
+    const before = ref.memory();
+    const logits = noGrad(() => m.forward(x));
+    logits.dispose();
+    expect(ref.memory().liveTensors).toBe(before.liveTensors);
+    expect(ref.memory().liveBytes).toBe(before.liveBytes);
+    m.dispose();
+  });
+
   it('ties the LM head to the embedding when asked', () => {
     const m = new CausalLm({ ...tiny, tieWordEmbeddings: true }, { device: ref });
     const sd = m.stateDict();
