@@ -17,15 +17,29 @@ afterAll(() => d.close());
  * Trains a 2-16-16-1 MLP with plain SGD (written here) to fit y = sin(3·x₁)·x₂ on a
  * fixed synthetic set, and returns the loss curve.
  */
-async function train(device: Device, steps: number): Promise<{ losses: number[]; liveDelta: number }> {
+async function train(
+  device: Device,
+  steps: number,
+): Promise<{ losses: number[]; liveDelta: number }> {
   const rand = rng(42);
   const n = 64;
   const xs = uniformValues(rand, n * 2, -1, 1);
   const ys = Float64Array.from({ length: n }, (_, i) => Math.sin(3 * xs[2 * i]!) * xs[2 * i + 1]!);
   const x = ops.fromArray(xs, [n, 2], { device });
   const y = ops.fromArray(ys, [n, 1], { device });
-  const init = (shape: number[], scale: number): Tensor => ops.fromArray(uniformValues(rand, shape[0]! * (shape[1] ?? 1), -scale, scale), shape, { device, requiresGrad: true });
-  const params = [init([2, 16], 1), init([16], 0.1), init([16, 16], 0.5), init([16], 0.1), init([16, 1], 0.5), init([1], 0.1)];
+  const init = (shape: number[], scale: number): Tensor =>
+    ops.fromArray(uniformValues(rand, shape[0]! * (shape[1] ?? 1), -scale, scale), shape, {
+      device,
+      requiresGrad: true,
+    });
+  const params = [
+    init([2, 16], 1),
+    init([16], 0.1),
+    init([16, 16], 0.5),
+    init([16], 0.1),
+    init([16, 1], 0.5),
+    init([1], 0.1),
+  ];
   const [w1, b1, w2, b2, w3, b3] = params as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
   const losses: number[] = [];
   let live = 0;
@@ -60,6 +74,8 @@ describe('end to end: an MLP trained with SGD', () => {
     expect(ref.losses.at(-1)!).toBeLessThan(0.02);
     expect(gpu.losses.at(-1)!).toBeLessThan(0.02);
     // f32 on the GPU against float64: the curves agree closely throughout.
-    gpu.losses.forEach((l, i) => expect(Math.abs(l - ref.losses[i]!), `step ${i}`).toBeLessThan(1e-3 + 1e-2 * ref.losses[i]!));
+    gpu.losses.forEach((l, i) =>
+      expect(Math.abs(l - ref.losses[i]!), `step ${i}`).toBeLessThan(1e-3 + 1e-2 * ref.losses[i]!),
+    );
   });
 });
