@@ -6,6 +6,13 @@
 export { loadCheckpoint, checkpointName, CHECKPOINT_FILES } from './checkpoint/load-checkpoint.js';
 export type { LoadedCheckpoint } from './checkpoint/load-checkpoint.js';
 export { saveCheckpoint } from './checkpoint/save-checkpoint.js';
+export {
+  quantizeCheckpoint,
+  schemeFromName,
+  SCHEME_NAMES,
+} from './checkpoint/quantize-checkpoint.js';
+export type { QuantizeCheckpointReport } from './checkpoint/quantize-checkpoint.js';
+export { readSafetensorsMetadata } from './checkpoint/safetensors-header.js';
 export { planWindows } from './perplexity/window-plan.js';
 export type { ScoringWindow } from './perplexity/window-plan.js';
 export { slidingWindowNll } from './perplexity/sliding-perplexity.js';

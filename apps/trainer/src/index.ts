@@ -26,6 +26,7 @@ export type {
   DataSection,
   PrecisionSection,
   MoeSection,
+  DistillSection,
 } from './config/schema.js';
 export { ConfigError, issuesFromZod } from './config/errors.js';
 export type { ConfigIssue } from './config/errors.js';
@@ -54,7 +55,10 @@ export {
 } from './train/build.js';
 export type { TrainingParts, ParameterCounts } from './train/build.js';
 export { trainStep, layerOf } from './train/step.js';
-export type { StepResult } from './train/step.js';
+export type { StepResult, DistillStepResult } from './train/step.js';
+export { loadDistillation, disposeDistillation, DistillTrainable } from './train/distill.js';
+export type { DistillParts } from './train/distill.js';
+export { distillSchema, distillStageSchema } from './config/distill-schema.js';
 export { evaluate } from './train/evaluate.js';
 export type { EvalResult } from './train/evaluate.js';
 export { generate, pickToken } from './train/generate.js';

@@ -6,7 +6,9 @@ import { access, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { type ByteLevelBpe, loadTokenizer } from '@fathom/data-pipeline';
 import { CausalLm, type CausalLmConfig, fromHfConfig, loadSafetensors } from '@fathom/nn-layers';
+import { QUANT_METADATA_KEY, loadQuantizedModel } from '@fathom/quant';
 import type { Device } from '@fathom/tensor-core';
+import { readSafetensorsMetadata } from './safetensors-header.js';
 
 /** File names inside a checkpoint directory. */
 export const CHECKPOINT_FILES = {
@@ -27,6 +29,11 @@ export interface LoadedCheckpoint {
   model: CausalLm;
   /** The tokenizer from `tokenizer.json`. */
   tokenizer: ByteLevelBpe;
+  /**
+   * The quantised layers' paths when model.safetensors is a quantised checkpoint (written by
+   * `fathom-eval quantize`); absent for a float checkpoint.
+   */
+  quantizedLayers?: string[];
 }
 
 async function readRequired(dir: string, file: string, what: string): Promise<Buffer> {
@@ -86,6 +93,9 @@ async function specialTokenMarkers(
 /**
  * Loads a checkpoint directory onto `device`.
  *
+ * A model.safetensors whose metadata holds `fathom.quant` (a quantised checkpoint) is loaded
+ * with `@fathom/quant`'s `loadQuantizedModel`: its quantised layers become QuantLinear layers.
+ *
  * @param dir - a directory holding config.json, model.safetensors and tokenizer.json.
  * @param device - where the model's parameters go.
  * @returns the model (in eval mode), its config and tokenizer.
@@ -130,21 +140,43 @@ export async function loadCheckpoint(dir: string, device: Device): Promise<Loade
     );
   }
   await readRequired(abs, CHECKPOINT_FILES.weights, 'the weights (safetensors)');
-  const { tensors } = await loadSafetensors(join(abs, CHECKPOINT_FILES.weights), device);
+  const weightsPath = join(abs, CHECKPOINT_FILES.weights);
+  const metadata = await readSafetensorsMetadata(weightsPath);
   const model = new CausalLm(config, { device });
-  try {
-    model.loadStateDict(tensors);
-  } catch (error) {
-    model.dispose();
-    throw new Error(
-      `checkpoint ${abs}: model.safetensors does not fit config.json: ${(error as Error).message}`,
-      { cause: error },
-    );
-  } finally {
-    // Tied weights appear under two names but share storage; dispose each tensor once.
-    for (const t of new Set(tensors.values())) t.dispose();
+  let quantizedLayers: string[] | undefined;
+  if (metadata[QUANT_METADATA_KEY] !== undefined) {
+    try {
+      quantizedLayers = (await loadQuantizedModel(model, weightsPath)).layers;
+    } catch (error) {
+      model.dispose();
+      throw new Error(
+        `checkpoint ${abs}: quantised model.safetensors does not fit config.json: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  } else {
+    const { tensors } = await loadSafetensors(weightsPath, device);
+    try {
+      model.loadStateDict(tensors);
+    } catch (error) {
+      model.dispose();
+      throw new Error(
+        `checkpoint ${abs}: model.safetensors does not fit config.json: ${(error as Error).message}`,
+        { cause: error },
+      );
+    } finally {
+      // Tied weights appear under two names but share storage; dispose each tensor once.
+      for (const t of new Set(tensors.values())) t.dispose();
+    }
   }
   model.eval();
   for (const p of model.parameters()) p.requireGrad(false);
-  return { dir: abs, name: checkpointName(abs), config, model, tokenizer };
+  return {
+    dir: abs,
+    name: checkpointName(abs),
+    config,
+    model,
+    tokenizer,
+    ...(quantizedLayers === undefined ? {} : { quantizedLayers }),
+  };
 }

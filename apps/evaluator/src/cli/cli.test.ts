@@ -139,7 +139,7 @@ describe('fathom-eval', () => {
       '32',
     );
     const lines = r.out.trim().split('\n');
-    expect(lines[0]).toMatch(/^checkpoint\s+params\s+ppl\s+bits\/byte/);
+    expect(lines[0]).toMatch(/^checkpoint\s+weights\s+params\s+size MiB\s+ppl\s+Δppl\s+bits\/byte/);
     expect(lines.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['tiny/final', 'tiny-b/final']);
     const md = await readFile(join(out, 'report.md'), 'utf8');
     expect(md).toContain('| tiny/final |');

@@ -3,9 +3,11 @@ import { Command } from 'commander';
 import { type EvalCliIo, processIo } from './cli-io.js';
 import { addModelCommands } from './commands-model.js';
 import { addOtherCommands } from './commands-other.js';
+import { addQuantCommands } from './commands-quant.js';
 
 /**
- * Builds the `fathom-eval` program: perplexity, generate, task, make-task, bleu, compare, serve.
+ * Builds the `fathom-eval` program: perplexity, generate, task, make-task, bleu, compare, serve,
+ * quantize.
  *
  * @param io - where to print (default: the process's streams).
  * @param signal - stops `serve` when aborted (besides SIGINT/SIGTERM).
@@ -19,5 +21,6 @@ export function createEvalProgram(io: EvalCliIo = processIo, signal?: AbortSigna
     .showHelpAfterError();
   addModelCommands(program, io);
   addOtherCommands(program, io, signal);
+  addQuantCommands(program, io);
   return program;
 }

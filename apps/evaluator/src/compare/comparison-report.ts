@@ -4,15 +4,22 @@ import type { CheckpointMetrics } from './evaluate-checkpoint.js';
 
 interface Column {
   title: string;
-  value: (m: CheckpointMetrics) => string;
+  /** The cell of `m`; `base` is the first checkpoint (deltas are against it). */
+  value: (m: CheckpointMetrics, base: CheckpointMetrics) => string;
 }
 
 const fixed = (d: number) => (x: number) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
+const signed = (x: number): string =>
+  Number.isFinite(x) ? `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}` : 'n/a';
+
 const COLUMNS: Column[] = [
   { title: 'checkpoint', value: (m) => m.name },
+  { title: 'weights', value: (m) => m.quantization },
   { title: 'params', value: (m) => m.parameters.toLocaleString('en-US') },
+  { title: 'size MiB', value: (m) => fixed(3)(m.bytes / (1024 * 1024)) },
   { title: 'ppl', value: (m) => fixed(2)(m.perplexity) },
+  { title: 'Δppl', value: (m, base) => signed(m.perplexity - base.perplexity) },
   { title: 'bits/byte', value: (m) => fixed(3)(m.bitsPerByte) },
   { title: 'next-sent acc', value: (m) => fixed(3)(m.nextSentenceAcc) },
   { title: 'next-sent acc_norm', value: (m) => fixed(3)(m.nextSentenceAccNorm) },
@@ -24,7 +31,10 @@ const COLUMNS: Column[] = [
 
 /** An aligned plain-text table, one row per checkpoint. */
 export function comparisonTable(rows: readonly CheckpointMetrics[]): string {
-  const cells = [COLUMNS.map((c) => c.title), ...rows.map((r) => COLUMNS.map((c) => c.value(r)))];
+  const cells = [
+    COLUMNS.map((c) => c.title),
+    ...rows.map((r) => COLUMNS.map((c) => c.value(r, rows[0]!))),
+  ];
   const widths = COLUMNS.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   return cells
     .map((row) =>
@@ -65,6 +75,7 @@ export function comparisonCharts(rows: readonly CheckpointMetrics[]): {
 }
 
 const NOTES = [
+  'Δppl is each checkpoint’s perplexity minus the first one’s; size is the bytes of the weights as held for evaluation (quantised weights packed, with their scales).',
   'Perplexity is per token of each checkpoint’s own tokenizer; compare bits per byte across tokenizers.',
   'Tasks are built from the Brown corpus validation split with a fixed seed; chance is 0.25 for next-sentence and 1/15 for genre.',
   'Continuation BLEU: greedy continuation of the first half of held-out sentences against the second half (sacreBLEU 13a, exp smoothing).',
@@ -78,7 +89,7 @@ export function markdownReport(
   const head = `| ${COLUMNS.map((c) => c.title).join(' | ')} |`;
   const rule = `| ${COLUMNS.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`;
   const body = rows.map(
-    (r) => `| ${COLUMNS.map((c) => c.value(r).replace(/\|/g, '\\|')).join(' | ')} |`,
+    (r) => `| ${COLUMNS.map((c) => c.value(r, rows[0]!).replace(/\|/g, '\\|')).join(' | ')} |`,
   );
   return [
     '# Checkpoint comparison',
@@ -108,7 +119,10 @@ export function htmlReport(rows: readonly CheckpointMetrics[]): string {
   const charts = comparisonCharts(rows);
   const th = COLUMNS.map((c) => `<th>${escapeXml(c.title)}</th>`).join('');
   const trs = rows
-    .map((r) => `<tr>${COLUMNS.map((c) => `<td>${escapeXml(c.value(r))}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${COLUMNS.map((c) => `<td>${escapeXml(c.value(r, rows[0]!))}</td>`).join('')}</tr>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Checkpoint comparison</title>

@@ -2,6 +2,7 @@
  * Every metric of the evaluator for one checkpoint, on fixed data, so that several checkpoints
  * (for example a model and its quantised or distilled versions) can be put side by side.
  */
+import { QuantLinear, modelBytes, schemeLabel } from '@fathom/quant';
 import type { Device } from '@fathom/tensor-core';
 import { corpusBleu } from '../bleu/bleu.js';
 import { type LoadedCheckpoint, loadCheckpoint } from '../checkpoint/load-checkpoint.js';
@@ -33,7 +34,12 @@ export interface CompareOptions {
 export interface CheckpointMetrics {
   name: string;
   dir: string;
+  /** Weights, counting each quantised weight's elements too. */
   parameters: number;
+  /** Bytes of the model's weights as held for evaluation (`modelBytes`: packed codes, scales and f32 parameters). */
+  bytes: number;
+  /** `f32`, or the quantised layers' scheme label such as `int4-g32`. */
+  quantization: string;
   vocabSize: number;
   perplexity: number;
   bitsPerByte: number;
@@ -111,8 +117,12 @@ export async function evaluateCheckpoint(
     let generated = 0;
     const start = performance.now();
     for (const p of pairs) {
-      const prompt = tokenizer.encode(p.prompt);
-      const budget = Math.min(32, model.config.maxPositionEmbeddings - prompt.length);
+      // A prompt too long for the context keeps its last tokens, leaving room to generate.
+      const ctx = model.config.maxPositionEmbeddings;
+      const room = Math.min(32, Math.max(1, Math.floor(ctx / 2)));
+      const full = tokenizer.encode(p.prompt);
+      const prompt = full.length + room > ctx ? full.slice(full.length - (ctx - room)) : full;
+      const budget = Math.min(32, ctx - prompt.length);
       const [r] = await decodeBatch(model, tokenizer, [
         { prompt, maxTokens: Math.max(1, budget), temperature: 0, stop: ['\n'] },
       ]);
@@ -121,10 +131,19 @@ export async function evaluateCheckpoint(
       hyps.push(r!.text.trim().split(/\s+/).slice(0, p.reference.split(' ').length).join(' '));
     }
     const seconds = (performance.now() - start) / 1000;
+    let quantized = 0;
+    const schemes = new Set<string>();
+    for (const [, m] of model.namedModules())
+      if (m instanceof QuantLinear) {
+        quantized += m.inFeatures * m.outFeatures;
+        schemes.add(schemeLabel(m.weight.scheme));
+      }
     return {
       name: ck.name,
       dir: ck.dir,
-      parameters: model.numParameters(),
+      parameters: model.numParameters() + quantized,
+      bytes: modelBytes(model),
+      quantization: schemes.size === 0 ? 'f32' : [...schemes].join('+'),
       vocabSize: ck.config.vocabSize,
       perplexity: ppl.perplexity,
       bitsPerByte: ppl.bitsPerByte,

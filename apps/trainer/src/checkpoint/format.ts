@@ -12,6 +12,7 @@ export const CHECKPOINT_FILES = {
   model: 'model.safetensors',
   optimizer: 'optimizer.safetensors',
   precision: 'precision.safetensors',
+  distill: 'distill.safetensors',
   state: 'trainer-state.json',
   config: 'config.json',
   manifest: 'manifest.json',

@@ -25,6 +25,8 @@ export interface LoadedCheckpoint {
   optimizer: SafetensorsContents;
   /** Precision's f32 master weights (absent in checkpoints older than mixed precision). */
   precision: SafetensorsContents | undefined;
+  /** The distillation projections' weights (distillation runs whose widths differ only). */
+  distill: SafetensorsContents | undefined;
   state: TrainerState;
   /** The run config saved with it (validated by the caller). */
   config: unknown;
@@ -109,12 +111,14 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   if (state.precision !== undefined && !bytes.has(CHECKPOINT_FILES.precision))
     fail(`the manifest does not list ${CHECKPOINT_FILES.precision}, which precision state needs`);
   const precision = bytes.get(CHECKPOINT_FILES.precision);
+  const distill = bytes.get(CHECKPOINT_FILES.distill);
   return {
     dir,
     step: manifest.step,
     model: parseSafetensors(bytes.get(CHECKPOINT_FILES.model)!),
     optimizer: parseSafetensors(bytes.get(CHECKPOINT_FILES.optimizer)!),
     precision: precision ? parseSafetensors(precision) : undefined,
+    distill: distill ? parseSafetensors(distill) : undefined,
     state,
     config: JSON.parse(text(CHECKPOINT_FILES.config)) as unknown,
   };

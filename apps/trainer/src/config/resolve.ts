@@ -27,6 +27,9 @@ export function resolveRunConfig(
   return {
     ...config,
     data: { ...config.data, dir: dataDirOf(config.data, cwd) },
+    ...(config.distill
+      ? { distill: { ...config.distill, teacher: resolve(cwd, config.distill.teacher) } }
+      : {}),
     model: {
       ...config.model,
       vocabSize,

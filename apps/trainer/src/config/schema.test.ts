@@ -193,6 +193,68 @@ const BAD: [string, Record<string, unknown>, string, RegExp][] = [
     'precision',
     /uses f16, but moe is set/,
   ],
+  [
+    'distill stages that do not add up to training.steps',
+    {
+      distill: {
+        teacher: 't',
+        stages: [
+          { kind: 'features', steps: 3 },
+          { kind: 'logits', steps: 3 },
+        ],
+      },
+    },
+    'distill.stages',
+    /have 6 steps in all; expected training.steps = 8/,
+  ],
+  [
+    'a distill stage whose weights are all 0',
+    { distill: { teacher: 't', stages: [{ kind: 'logits', steps: 8, weights: { logits: 0 } }] } },
+    'distill.stages.0.weights',
+    /weights are all 0/,
+  ],
+  [
+    'an unknown distill stage kind',
+    { distill: { teacher: 't', stages: [{ kind: 'hidden', steps: 8 }] } },
+    'distill.stages.0.kind',
+    /expected one of/,
+  ],
+  [
+    'an unknown distill loss term',
+    { distill: { teacher: 't', stages: [{ kind: 'logits', steps: 8, weights: { kl: 1 } }] } },
+    'distill.stages.0.weights.kl',
+    /unknown field/,
+  ],
+  [
+    'an explicit layer map without a map',
+    {
+      distill: {
+        teacher: 't',
+        layerMap: { kind: 'explicit' },
+        stages: [{ kind: 'logits', steps: 8 }],
+      },
+    },
+    'distill.layerMap.map',
+    /needs at least one pair/,
+  ],
+  [
+    'distill with 16-bit precision',
+    {
+      distill: { teacher: 't', stages: [{ kind: 'logits', steps: 8 }] },
+      'precision.compute': 'bf16',
+    },
+    'precision',
+    /uses bf16, but distill is set/,
+  ],
+  [
+    'distill with moe',
+    {
+      distill: { teacher: 't', stages: [{ kind: 'logits', steps: 8 }] },
+      moe: { layers: [1], expertIntermediateSize: 16 },
+    },
+    'distill',
+    /distillation supports dense students only/,
+  ],
 ];
 
 describe('config validation', () => {

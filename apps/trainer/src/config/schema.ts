@@ -5,6 +5,7 @@
  */
 import { resolveMoeConfig } from '@fathom/moe';
 import { z } from 'zod';
+import { distillSchema } from './distill-schema.js';
 
 /** The Brown corpus's genre letters (no `i`, `o` or `q`). */
 export const BROWN_GENRES = [
@@ -459,6 +460,11 @@ export const trainConfigSchema = z
     moe: moeSchema
       .optional()
       .describe("Mixture of experts: replace chosen layers' MLPs with DeepSeek-style MoE layers."),
+    distill: distillSchema
+      .optional()
+      .describe(
+        'Knowledge distillation from a frozen teacher: the loss becomes the staged distillation loss (validation stays plain cross-entropy).',
+      ),
     sweep: sweepSchema.optional().describe('Used by `fathom-train sweep` only.'),
   })
   .superRefine((c, ctx) => {
@@ -502,6 +508,33 @@ export const trainConfigSchema = z
           message: `uses ${sixteen}, but moe is set: MoE kernels compute in f32 only; drop the precision section (or keep it all f32) for an MoE run`,
         });
     }
+    if (c.distill) {
+      const stepsSum = c.distill.stages.reduce((n, st) => n + st.steps, 0);
+      if (stepsSum !== c.training.steps)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['distill', 'stages'],
+          message: `have ${stepsSum} steps in all; expected training.steps = ${c.training.steps}`,
+        });
+      if (c.moe)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['distill'],
+          message: 'is set together with moe; distillation supports dense students only: drop one',
+        });
+      const p = c.precision;
+      const sixteen = p
+        ? [p.compute, p.params, ...p.overrides.flatMap((o) => [o.compute, o.params])].find(
+            (d) => d !== undefined && d !== 'f32',
+          )
+        : undefined;
+      if (sixteen)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['precision'],
+          message: `uses ${sixteen}, but distill is set: distillation runs in f32 only; drop the precision section (or keep it all f32)`,
+        });
+    }
     if (c.precision) {
       for (const [i, o] of c.precision.overrides.entries())
         if (o.layers && (o.layers[0] > o.layers[1] || o.layers[1] >= c.model.numLayers))
@@ -525,3 +558,5 @@ export type DataSection = TrainConfig['data'];
 export type PrecisionSection = NonNullable<TrainConfig['precision']>;
 /** The validated moe section (absent: no MoE layers). */
 export type MoeSection = NonNullable<TrainConfig['moe']>;
+/** The validated distill section (absent: plain language-model training). */
+export type { DistillSection } from './distill-schema.js';

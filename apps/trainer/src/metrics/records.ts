@@ -46,6 +46,12 @@ export interface TrainRecord {
   auxLoss?: number;
   /** Routing statistics per MoE layer since the previous record with them (MoE runs, every `training.logInterval` steps). */
   moe?: MoeLayerRecord[];
+  /** Distillation runs: the stage and each loss term's unweighted mean (`loss` is their weighted sum). */
+  distill?: {
+    stage: 'features' | 'attention' | 'logits';
+    stageIndex: number;
+    terms: Record<string, number>;
+  };
   /** Training tokens per second over this step. */
   tokensPerSecond: number;
   /** Training tokens consumed so far. */

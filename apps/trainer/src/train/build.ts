@@ -11,6 +11,7 @@ import { type Precision, type PrecisionConfig, createPrecision } from '@fathom/p
 import type { Device, Tensor } from '@fathom/tensor-core';
 import { causalLmConfigOf, scheduleOf } from '../config/resolve.js';
 import type { MoeSection, PrecisionSection, TrainConfig } from '../config/schema.js';
+import { type DistillParts, DistillTrainable, disposeDistillation } from './distill.js';
 
 /** The trainable pieces of a run. */
 export interface TrainingParts {
@@ -24,6 +25,8 @@ export interface TrainingParts {
   accumulation: number;
   /** Whether the model has MoE layers. */
   moe: boolean;
+  /** The teacher, layer pairs, projections and schedule of a distillation run. */
+  distill?: DistillParts;
 }
 
 /** precision's `PrecisionConfig` for a validated precision section (absent: all f32). */
@@ -77,8 +80,16 @@ export function parameterCounts(model: CausalLm): ParameterCounts {
   return { total, activatedPerToken: total - idle };
 }
 
-/** Builds the parts for a resolved config on `device`; the model starts in training mode. */
-export function buildTraining(config: TrainConfig, device: Device): TrainingParts {
+/**
+ * Builds the parts for a resolved config on `device`; the model starts in training mode.
+ * With `distill` (from `loadDistillation`), the optimizer also trains its projections
+ * (named `distill.…`) and the parts take ownership of it.
+ */
+export function buildTraining(
+  config: TrainConfig,
+  device: Device,
+  distill?: DistillParts,
+): TrainingParts {
   const model = new CausalLm(causalLmConfigOf(config), { device }).train();
   try {
     if (config.moe) replaceMlpsWithMoe(model, moeConfigOf(config.moe), config.moe.layers);
@@ -93,7 +104,12 @@ export function buildTraining(config: TrainConfig, device: Device): TrainingPart
             nesterov: o.nesterov,
             weightDecay: o.weightDecay,
           });
-    const precision = createPrecision(precisionConfigOf(config.precision), model, makeOptimizer);
+    const trainable = distill ? new DistillTrainable(model, distill.projections) : model;
+    const precision = createPrecision(
+      precisionConfigOf(config.precision),
+      trainable,
+      makeOptimizer,
+    );
     const optimizer = precision.optimizer;
     const scheduler = new LrScheduler(optimizer, scheduleOf(config));
     return {
@@ -103,15 +119,18 @@ export function buildTraining(config: TrainConfig, device: Device): TrainingPart
       scheduler,
       accumulation: config.data.accumulation,
       moe: config.moe !== undefined,
+      ...(distill ? { distill } : {}),
     };
   } catch (error) {
     model.dispose();
+    if (distill) disposeDistillation(distill);
     throw error;
   }
 }
 
-/** Disposes the model's parameters, the master weights and the optimizer's state. */
+/** Disposes the model's parameters, the master weights, the optimizer's state and the distillation parts. */
 export function disposeTraining(parts: TrainingParts): void {
   parts.precision.dispose();
   parts.model.dispose();
+  if (parts.distill) disposeDistillation(parts.distill);
 }

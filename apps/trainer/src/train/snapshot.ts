@@ -58,8 +58,14 @@ export async function snapshotFiles(
     tokensSeen: progress.tokensSeen,
     elapsedSeconds: progress.elapsedSeconds,
   };
+  const projections = parts.distill?.projections;
+  const distillFiles: [string, Uint8Array][] =
+    projections && projections.numParameters() > 0
+      ? [[CHECKPOINT_FILES.distill, await safetensorsOf(projections.stateDict())]]
+      : [];
   return new Map<string, Uint8Array | string>([
     [CHECKPOINT_FILES.model, await modelSafetensors(parts)],
+    ...distillFiles,
     [CHECKPOINT_FILES.optimizer, optimizerBytes],
     [CHECKPOINT_FILES.precision, precisionBytes],
     [CHECKPOINT_FILES.state, JSON.stringify(state, null, 2)],
@@ -95,6 +101,19 @@ export async function restoreSnapshot(
     parts.model.loadStateDict(weights);
   } finally {
     for (const t of weights.values()) t.dispose();
+  }
+  const projections = parts.distill?.projections;
+  if (projections && projections.numParameters() > 0) {
+    if (!checkpoint.distill)
+      throw new Error(
+        `resume: ${checkpoint.dir} has no ${CHECKPOINT_FILES.distill}, but this config distills through projections`,
+      );
+    const saved = tensorsOf(checkpoint.distill, device);
+    try {
+      projections.loadStateDict(saved);
+    } finally {
+      for (const t of saved.values()) t.dispose();
+    }
   }
   const optimizerTensors: Record<string, ArrayLike<number>> = {};
   for (const [name, raw] of checkpoint.optimizer.tensors)

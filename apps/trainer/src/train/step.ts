@@ -6,6 +6,7 @@
  * the loss and the norms at the end (plus precision's one overflow readback when it scales).
  */
 import type { TokenWindowLoader } from '@fathom/data-pipeline';
+import { distillationLoss } from '@fathom/distill';
 import { moeAuxLoss, updateRoutingBias } from '@fathom/moe';
 import { clipGradNorm, normsOf } from '@fathom/optim';
 import {
@@ -41,6 +42,16 @@ export interface StepResult {
   skipped: boolean;
   /** Steps skipped for overflow since the run began. */
   skippedSteps: number;
+  /** In a distillation run: the stage and each term's mean (unweighted) over the micro-batches. */
+  distill?: DistillStepResult;
+}
+
+/** The distillation part of a {@link StepResult}. */
+export interface DistillStepResult {
+  stage: 'features' | 'attention' | 'logits';
+  /** Position of the stage in the schedule. */
+  stageIndex: number;
+  terms: Record<string, number>;
 }
 
 /** Index of the decoder layer a parameter belongs to, or -1 (embeddings, final norm, head). */
@@ -53,15 +64,23 @@ function accumulate(sum: Tensor | undefined, value: Tensor): Tensor {
   return noGrad(() => (sum ? add(sum, value) : value.detach()));
 }
 
-/** Runs one optimizer step. */
+/**
+ * Runs one optimizer step. `step` (0-based, the steps completed before this one) picks the
+ * distillation stage; without a distill section it is unused. With one, `loss` is the weighted
+ * distillation loss, and the terms come back in the same single readback.
+ */
 export async function trainStep(
   parts: TrainingParts,
   loader: TokenWindowLoader,
   device: Device,
   clipNorm: number | null,
+  step = 0,
 ): Promise<StepResult> {
   const { model, precision, optimizer, scheduler, accumulation } = parts;
+  const distill = parts.distill;
+  const stage = distill?.schedule.stageAt(step);
   return scope(async () => {
+    const termSums = new Map<string, Tensor>();
     let lossSum: Tensor | undefined;
     let auxSum: Tensor | undefined;
     let tokens = 0;
@@ -71,7 +90,18 @@ export async function trainStep(
       const shape = [batch.rows, batch.contextLength];
       const x = fromArray(batch.inputs, shape, { device, dtype: 'i32' });
       const y = fromArray(batch.targets, shape, { device, dtype: 'i32' });
-      const loss = model.loss(x, y);
+      let loss: Tensor;
+      if (distill && stage) {
+        const r = distillationLoss(model, distill.teacher, { ids: x, targets: y }, stage, {
+          pairs: distill.pairs,
+          projections: distill.projections,
+          heads: distill.heads,
+          relationHeads: distill.relationHeads,
+        });
+        loss = r.loss;
+        for (const [name, value] of Object.entries(r.terms))
+          termSums.set(name, accumulate(termSums.get(name), value));
+      } else loss = model.loss(x, y);
       const aux = parts.moe ? moeAuxLoss(model) : null;
       const objective = aux ? add(loss, aux) : loss;
       precision.backward(mul(objective, 1 / accumulation));
@@ -95,6 +125,7 @@ export async function trainStep(
       concat([
         perStep(lossSum!),
         ...(auxSum ? [perStep(auxSum)] : []),
+        ...[...termSums.values()].map(perStep),
         ...(measured ? [reshape(measured.total, [1]), measured.norms] : []),
       ]),
     );
@@ -102,6 +133,8 @@ export async function trainStep(
     let k = 0;
     const loss = values[k++]!;
     const auxLoss = auxSum ? values[k++]! : null;
+    const terms: Record<string, number> = {};
+    for (const name of termSums.keys()) terms[name] = values[k++]!;
     let gradNorm: number | null = null;
     let layerGradNorms: number[] | null = null;
     if (measured) {
@@ -125,6 +158,7 @@ export async function trainStep(
       lossScale: r.lossScale,
       skipped: r.skipped,
       skippedSteps: precision.metrics().skippedSteps,
+      ...(stage ? { distill: { stage: stage.kind, stageIndex: stage.index, terms } } : {}),
     };
   });
 }

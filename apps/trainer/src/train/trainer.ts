@@ -25,6 +25,7 @@ import { MetricsLog } from '../metrics/metrics-log.js';
 import { prepareData } from '../prepare/prepare.js';
 import { createProgress, formatDuration } from '../progress/progress.js';
 import { buildTraining, disposeTraining, parameterCounts } from './build.js';
+import { loadDistillation } from './distill.js';
 import { type EvalResult, evaluate } from './evaluate.js';
 import { generate } from './generate.js';
 import { type StopSignal, watchSignals } from './signals.js';
@@ -131,7 +132,13 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
   }
 
   const device = options.device ?? (await Device.open({ backend: resolved.backend }));
-  const parts = buildTraining(resolved, device);
+  let parts;
+  try {
+    parts = buildTraining(resolved, device, await loadDistillation(resolved, device));
+  } catch (error) {
+    if (!options.device) device.close();
+    throw error;
+  }
   const metrics = new MetricsLog(join(runDir, RUN_FILES.metrics));
   let loader: TokenWindowLoader | undefined;
   let signals: StopSignal | undefined;
@@ -145,8 +152,12 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
     const precisionNote = resolved.precision
       ? `; precision compute ${resolved.precision.compute}, params ${resolved.precision.params ?? resolved.precision.compute}${parts.precision.scaler ? ', dynamic loss scaling' : ''}`
       : '';
+    const dp = parts.distill;
+    const distillNote = dp
+      ? `; distilling from ${resolved.distill!.teacher} (${fmt(dp.teacher.model.numParameters())} parameters, ${dp.teacher.model.config.numLayers} layers, hidden ${dp.teacher.model.config.hiddenSize}, ${fmt(dp.teacher.residentBytes ?? dp.teacher.parameterBytes)} bytes resident, frozen), layers ${dp.pairs.map((p) => `${p.student}→${p.teacher}`).join(' ')}, ${fmt(dp.projections.numParameters())} projection parameters, stages ${resolved.distill!.stages.map((s) => `${s.kind}×${s.steps}`).join(' → ')}`
+      : '';
     log.info(
-      `model: ${fmt(numParameters)} parameters${moeNote} (${resolved.model.numLayers} layers, hidden ${resolved.model.hiddenSize}, vocab ${resolved.model.vocabSize}) on ${device.name}${precisionNote}`,
+      `model: ${fmt(numParameters)} parameters${moeNote} (${resolved.model.numLayers} layers, hidden ${resolved.model.hiddenSize}, vocab ${resolved.model.vocabSize}) on ${device.name}${precisionNote}${distillNote}`,
     );
     let step = 0;
     let tokensSeen = 0;
@@ -187,7 +198,7 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
       type: 'event',
       step,
       event: options.resume ? 'resume' : 'start',
-      detail: `${numParameters} parameters (${counts.activatedPerToken} activated per token) on ${device.name}`,
+      detail: `${numParameters} parameters (${counts.activatedPerToken} activated per token) on ${device.name}${parts.distill ? `; teacher ${parts.distill.teacher.residentBytes ?? parts.distill.teacher.parameterBytes} bytes resident` : ''}`,
       time: now(),
     });
 
@@ -248,7 +259,7 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
     let stopReason: 'SIGINT' | 'SIGTERM' | 'stopAfterStep' | null = null;
     while (step < total) {
       const t0 = performance.now();
-      const r = await trainStep(parts, loader, device, resolved.training.clipGradNorm);
+      const r = await trainStep(parts, loader, device, resolved.training.clipGradNorm, step);
       const seconds = (performance.now() - t0) / 1000;
       step += 1;
       tokensSeen += r.tokens;
@@ -277,6 +288,7 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
         skippedSteps: r.skippedSteps,
         ...(r.auxLoss !== null ? { auxLoss: r.auxLoss } : {}),
         ...(moe ? { moe } : {}),
+        ...(r.distill ? { distill: r.distill } : {}),
         tokensPerSecond: r.tokens / seconds,
         tokens: tokensSeen,
         elapsed: elapsedBefore + (performance.now() - started) / 1000,
