@@ -17,7 +17,7 @@ import { type KernelName, type WasmKernelExports, loadWasmModule } from './wasm-
 /** The typed array a storage is read through, as on the reference backend (half floats held as f32 values). */
 export type WasmData = Float32Array | Int32Array | Uint32Array | Uint8Array;
 
-type DataKind = 'f32' | 'i32' | 'u32' | 'u8';
+export type DataKind = 'f32' | 'i32' | 'u32' | 'u8';
 
 function kindOf(dtype: DType): DataKind {
   if (isFloat(dtype)) return 'f32';
