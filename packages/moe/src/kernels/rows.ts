@@ -48,18 +48,20 @@ const FIELDS: readonly UniformField[] = [
   ['wOff', 'u32'],
 ];
 
-const gatherShader = (weighted: boolean): string => /* wgsl */ `
-${uniformStruct('Params', FIELDS)}
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> rowAssign: array<i32>;
-${
+/** Bindings after the two inputs: the optional weights, the output and the uniforms. */
+const outputBindings = (weighted: boolean): string =>
   weighted
     ? `@group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> u: Params;`
     : `@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> u: Params;`
-}
+@group(0) @binding(3) var<uniform> u: Params;`;
+
+const gatherShader = (weighted: boolean): string => /* wgsl */ `
+${uniformStruct('Params', FIELDS)}
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> rowAssign: array<i32>;
+${outputBindings(weighted)}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
@@ -80,14 +82,7 @@ const combineShader = (weighted: boolean): string => /* wgsl */ `
 ${uniformStruct('Params', FIELDS)}
 @group(0) @binding(0) var<storage, read> ys: array<f32>;
 @group(0) @binding(1) var<storage, read> slot: array<i32>;
-${
-  weighted
-    ? `@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-@group(0) @binding(4) var<uniform> u: Params;`
-    : `@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-@group(0) @binding(3) var<uniform> u: Params;`
-}
+${outputBindings(weighted)}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nw: vec3<u32>) {
