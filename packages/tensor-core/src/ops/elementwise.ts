@@ -72,14 +72,22 @@ function binary(
   name: string,
   x: TensorLike,
   y: TensorLike,
-  grad?: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null],
+  /** Gradients for a and b; `need` says which operands require one (skip the other's work). */
+  grad?: (
+    g: Tensor,
+    a: Tensor,
+    b: Tensor,
+    out: Tensor,
+    need: readonly [boolean, boolean],
+  ) => [Tensor | null, Tensor | null],
 ): Tensor {
   const [a, b, madeA, madeB] = operands(name, x, y);
   try {
     const out = binaryForward(name, a, b);
     if (grad && needsGrad(a, b)) {
+      const need = [a.requiresGrad, b.requiresGrad] as const;
       record(name, [a, b], [out], [a, b, out], ([g], [sa, sb, so]) => {
-        const [ga, gb] = grad(g!, sa!, sb!, so!);
+        const [ga, gb] = grad(g!, sa!, sb!, so!, need);
         return [fit(ga, sa!), fit(gb, sb!)];
       });
     }
@@ -100,34 +108,46 @@ function fit(g: Tensor | null, like: Tensor): Tensor | null {
 
 /** Elementwise `a + b`. */
 export const add = (a: TensorLike, b: TensorLike): Tensor =>
-  binary('add', a, b, (g) => [g.share(), g.share()]);
+  binary('add', a, b, (g, _x, _y, _o, [na, nb]) => [na ? g.share() : null, nb ? g.share() : null]);
 /** Elementwise `a - b`. */
 export const sub = (a: TensorLike, b: TensorLike): Tensor =>
-  binary('sub', a, b, (g) => [g.share(), neg(g)]);
+  binary('sub', a, b, (g, _x, _y, _o, [na, nb]) => [na ? g.share() : null, nb ? neg(g) : null]);
 /** Elementwise `a * b`. */
 export const mul = (a: TensorLike, b: TensorLike): Tensor =>
-  binary('mul', a, b, (g, x, y) => [mul(g, y), mul(g, x)]);
+  binary('mul', a, b, (g, x, y, _o, [na, nb]) => [na ? mul(g, y) : null, nb ? mul(g, x) : null]);
 /** Elementwise true division `a / b` (integers are divided as floats). */
 export const div = (a: TensorLike, b: TensorLike): Tensor =>
-  binary('div', a, b, (g, _x, y, out) => {
+  binary('div', a, b, (g, _x, y, out, [na, nb]) => {
     const ga = div(g, y);
-    const t = mul(ga, out);
-    const gb = neg(t);
-    t.dispose();
-    return [ga, gb];
+    let gb: Tensor | null = null;
+    if (nb) {
+      const t = mul(ga, out);
+      gb = neg(t);
+      t.dispose();
+    }
+    if (!na) ga.dispose();
+    return [na ? ga : null, gb];
   });
 /** Elementwise `a ** b`. */
 export const pow = (a: TensorLike, b: TensorLike): Tensor =>
-  binary('pow', a, b, (g, x, y, out) => {
-    // d/da = b·a^(b-1) = b·out/a is wrong at a = 0; compute a^(b-1) directly.
-    const bm1 = sub(y, 1);
-    const p = pow(x, bm1);
-    const t = mul(p, y);
-    const ga = mul(g, t);
-    const lx = log(x);
-    const u = mul(out, lx);
-    const gb = mul(g, u);
-    for (const z of [bm1, p, t, lx, u]) z.dispose();
+  binary('pow', a, b, (g, x, y, out, [na, nb]) => {
+    let ga: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (na) {
+      // d/da = b·a^(b-1) = b·out/a is wrong at a = 0; compute a^(b-1) directly.
+      const bm1 = sub(y, 1);
+      const p = pow(x, bm1);
+      const t = mul(p, y);
+      ga = mul(g, t);
+      for (const z of [bm1, p, t]) z.dispose();
+    }
+    if (nb) {
+      const lx = log(x);
+      const u = mul(out, lx);
+      gb = mul(g, u);
+      lx.dispose();
+      u.dispose();
+    }
     return [ga, gb];
   });
 /** Elementwise maximum; the gradient goes to `a` where a ≥ b. */
